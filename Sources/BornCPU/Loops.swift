@@ -1,0 +1,126 @@
+import BornCore
+import CBornKernels
+
+// Typed loops over strided plans. `out` is always contiguous with the plan's shape.
+
+/// out[i] = f(x[i]).
+@inline(__always)
+func map1<S, D>(_ x: UnsafePointer<S>, _ xl: Layout, _ out: UnsafeMutablePointer<D>, grain: Int = 1 << 15, _ f: (S) -> D) {
+  let plan = StridedPlan(Layout(contiguous: xl.shape), xl)
+  plan.forEachRow(grain: grain) { off, n, st in
+    let o = out + off[0]
+    let s = x + off[1]
+    let ss = st[1]
+    if ss == 1 {
+      for i in 0..<n { o[i] = f(s[i]) }
+    } else if ss == 0 {
+      let v = f(s[0])
+      for i in 0..<n { o[i] = v }
+    } else {
+      for i in 0..<n { o[i] = f(s[i * ss]) }
+    }
+  }
+}
+
+/// out[i] = f(a[i], b[i]).
+@inline(__always)
+func map2<S, D>(
+  _ a: UnsafePointer<S>, _ al: Layout, _ b: UnsafePointer<S>, _ bl: Layout, _ out: UnsafeMutablePointer<D>,
+  grain: Int = 1 << 15, _ f: (S, S) -> D
+) {
+  let plan = StridedPlan(Layout(contiguous: al.shape), al, bl)
+  plan.forEachRow(grain: grain) { off, n, st in
+    let o = out + off[0]
+    let pa = a + off[1]
+    let pb = b + off[2]
+    let sa = st[1]
+    let sb = st[2]
+    if sa == 1 && sb == 1 {
+      for i in 0..<n { o[i] = f(pa[i], pb[i]) }
+    } else if sa == 1 && sb == 0 {
+      let v = pb[0]
+      for i in 0..<n { o[i] = f(pa[i], v) }
+    } else if sa == 0 && sb == 1 {
+      let v = pa[0]
+      for i in 0..<n { o[i] = f(v, pb[i]) }
+    } else {
+      for i in 0..<n { o[i] = f(pa[i * sa], pb[i * sb]) }
+    }
+  }
+}
+
+/// out[i] = cond[i] ? a[i] : b[i].
+@inline(__always)
+func select3<T>(
+  _ c: UnsafePointer<Bool>, _ cl: Layout, _ a: UnsafePointer<T>, _ al: Layout, _ b: UnsafePointer<T>, _ bl: Layout,
+  _ out: UnsafeMutablePointer<T>
+) {
+  let plan = StridedPlan(Layout(contiguous: al.shape), cl, al, bl)
+  plan.forEachRow(grain: 1 << 15) { off, n, st in
+    let o = out + off[0]
+    let pc = c + off[1]
+    let pa = a + off[2]
+    let pb = b + off[3]
+    let (sc, sa, sb) = (st[1], st[2], st[3])
+    if sc == 1 && sa == 1 && sb == 1 {
+      for i in 0..<n { o[i] = pc[i] ? pa[i] : pb[i] }
+    } else {
+      for i in 0..<n { o[i] = pc[i * sc] ? pa[i * sa] : pb[i * sb] }
+    }
+  }
+}
+
+extension CPUStorage {
+  @inline(__always) func typed<T>(_: T.Type) -> UnsafeMutablePointer<T> { raw.assumingMemoryBound(to: T.self) }
+  @inline(__always) func const<T>(_: T.Type) -> UnsafePointer<T> { UnsafePointer(raw.assumingMemoryBound(to: T.self)) }
+}
+
+// MARK: - Half-precision staging
+
+/// f16 and bf16 kernels compute in f32: inputs are widened into f32 buffers (keeping their
+/// layouts where that is cheap) and the f32 result is rounded back into the output.
+enum HalfStaging {
+  /// An f32 copy of the elements `layout` reaches, with a layout into the copy.
+  static func widen(_ s: CPUStorage, _ layout: Layout, _ dtype: DType) -> (CPUStorage, Layout) {
+    let count = layout.elementCount
+    let start = layout.offset
+    let extent = layout.storageExtent
+    let span = extent - start
+    if count > 0 && span <= 4 * count + 1024 {
+      // Widen the touched storage range and keep the strides (cheap for broadcasts and views).
+      let wide = CPUStorage(byteCount: Swift.max(span, 1) * 4)
+      convertToF32(s.raw + start * 2, wide.typed(Float.self), span, dtype)
+      var l = layout
+      l.offset = 0
+      return (wide, l)
+    }
+    let wide = CPUStorage(byteCount: Swift.max(count, 1) * 4)
+    let packed = CPUStorage(byteCount: Swift.max(count, 1) * 2)
+    copyElements(from: s.raw, layout, to: packed.raw, Layout(contiguous: layout.shape), elementSize: 2)
+    convertToF32(packed.raw, wide.typed(Float.self), count, dtype)
+    return (wide, Layout(contiguous: layout.shape))
+  }
+
+  /// Rounds `count` contiguous f32 values into `dst` as `dtype` (f16 or bf16).
+  static func narrow(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ count: Int, _ dtype: DType) {
+    parallelFor(count, grain: 1 << 16) { r in
+      let d = dst.assumingMemoryBound(to: UInt16.self) + r.lowerBound
+      if dtype == .f16 {
+        born_f32_to_f16(src + r.lowerBound, d, r.count)
+      } else {
+        born_f32_to_bf16(src + r.lowerBound, d, r.count)
+      }
+    }
+  }
+
+  static func convertToF32(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ count: Int, _ dtype: DType) {
+    parallelFor(count, grain: 1 << 16) { r in
+      let s = src.assumingMemoryBound(to: UInt16.self) + r.lowerBound
+      if dtype == .f16 {
+        born_f16_to_f32(s, dst + r.lowerBound, r.count)
+      } else {
+        born_bf16_to_f32(s, dst + r.lowerBound, r.count)
+      }
+    }
+  }
+}
