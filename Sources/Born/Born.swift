@@ -1,1 +1,2 @@
 @_exported import BornCore
+@_exported import BornCPU
