@@ -59,21 +59,21 @@ extension Tensor {
 
 extension Tensor where Element: NumericElement {
   /// Elementwise sum with broadcasting.
-  @inlinable public static func + (a: Tensor, b: Tensor) -> Tensor { _binary(.add, a, b, "add") }
-  @inlinable public static func - (a: Tensor, b: Tensor) -> Tensor { _binary(.sub, a, b, "sub") }
-  @inlinable public static func * (a: Tensor, b: Tensor) -> Tensor { _binary(.mul, a, b, "mul") }
+  @inlinable public static func + (a: consuming Tensor, b: consuming Tensor) -> Tensor { _binary(.add, a, b, "add") }
+  @inlinable public static func - (a: consuming Tensor, b: consuming Tensor) -> Tensor { _binary(.sub, a, b, "sub") }
+  @inlinable public static func * (a: consuming Tensor, b: consuming Tensor) -> Tensor { _binary(.mul, a, b, "mul") }
   /// Elementwise quotient. Integer division truncates toward zero; x / 0 is 0 for integers.
-  @inlinable public static func / (a: Tensor, b: Tensor) -> Tensor { _binary(.div, a, b, "div") }
+  @inlinable public static func / (a: consuming Tensor, b: consuming Tensor) -> Tensor { _binary(.div, a, b, "div") }
 
-  @inlinable public static func + (a: Tensor, b: Element) -> Tensor { _binary(.add, a, a._scalarLike(b), "add") }
-  @inlinable public static func - (a: Tensor, b: Element) -> Tensor { _binary(.sub, a, a._scalarLike(b), "sub") }
-  @inlinable public static func * (a: Tensor, b: Element) -> Tensor { _binary(.mul, a, a._scalarLike(b), "mul") }
-  @inlinable public static func / (a: Tensor, b: Element) -> Tensor { _binary(.div, a, a._scalarLike(b), "div") }
+  @inlinable public static func + (a: consuming Tensor, b: Element) -> Tensor { _binary(.add, a, a._scalarLike(b), "add") }
+  @inlinable public static func - (a: consuming Tensor, b: Element) -> Tensor { _binary(.sub, a, a._scalarLike(b), "sub") }
+  @inlinable public static func * (a: consuming Tensor, b: Element) -> Tensor { _binary(.mul, a, a._scalarLike(b), "mul") }
+  @inlinable public static func / (a: consuming Tensor, b: Element) -> Tensor { _binary(.div, a, a._scalarLike(b), "div") }
 
-  @inlinable public static func + (a: Element, b: Tensor) -> Tensor { _binary(.add, b._scalarLike(a), b, "add") }
-  @inlinable public static func - (a: Element, b: Tensor) -> Tensor { _binary(.sub, b._scalarLike(a), b, "sub") }
-  @inlinable public static func * (a: Element, b: Tensor) -> Tensor { _binary(.mul, b._scalarLike(a), b, "mul") }
-  @inlinable public static func / (a: Element, b: Tensor) -> Tensor { _binary(.div, b._scalarLike(a), b, "div") }
+  @inlinable public static func + (a: Element, b: consuming Tensor) -> Tensor { _binary(.add, b._scalarLike(a), b, "add") }
+  @inlinable public static func - (a: Element, b: consuming Tensor) -> Tensor { _binary(.sub, b._scalarLike(a), b, "sub") }
+  @inlinable public static func * (a: Element, b: consuming Tensor) -> Tensor { _binary(.mul, b._scalarLike(a), b, "mul") }
+  @inlinable public static func / (a: Element, b: consuming Tensor) -> Tensor { _binary(.div, b._scalarLike(a), b, "div") }
 
   @inlinable public static func += (a: inout Tensor, b: Tensor) { a = a + b }
   @inlinable public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
@@ -85,16 +85,16 @@ extension Tensor where Element: NumericElement {
   @inlinable public static func /= (a: inout Tensor, b: Element) { a = a / b }
 
   /// Elementwise negation.
-  @inlinable public static prefix func - (x: Tensor) -> Tensor { x._unary(.neg, "neg") }
+  @inlinable public static prefix func - (x: consuming Tensor) -> Tensor { x._unary(.neg, "neg") }
 
   /// Absolute value.
-  public func abs() -> Tensor { _unary(.abs, "abs") }
+  public consuming func abs() -> Tensor { _unary(.abs, "abs") }
   /// x².
-  public func square() -> Tensor { _unary(.square, "square") }
+  public consuming func square() -> Tensor { _unary(.square, "square") }
   /// max(x, 0).
-  public func relu() -> Tensor { _unary(.relu, "relu") }
+  public consuming func relu() -> Tensor { _unary(.relu, "relu") }
   /// -1, 0 or 1 (0 for ±0; NaN stays NaN).
-  public func sign() -> Tensor { _unary(.sign, "sign") }
+  public consuming func sign() -> Tensor { _unary(.sign, "sign") }
   /// Values limited to [min, max]; either bound may be omitted. NaN stays NaN.
   public func clamped(min lo: Element? = nil, max hi: Element? = nil) -> Tensor {
     let l = lo?.bornDouble ?? -.infinity
@@ -111,43 +111,43 @@ extension Tensor where Element: NumericElement {
   /// Elementwise minimum with a scalar.
   public func minimum(_ other: Element) -> Tensor { Tensor._binary(.minimum, self, _scalarLike(other), "minimum") }
   /// x where x > 0, else alpha·x.
-  public func leakyRelu(alpha: Double = 0.01) -> Tensor { _unary(.leakyRelu(alpha: alpha), "leakyRelu") }
+  public consuming func leakyRelu(alpha: Double = 0.01) -> Tensor { _unary(.leakyRelu(alpha: alpha), "leakyRelu") }
 }
 
 // MARK: - Math functions
 
 extension Tensor where Element: FloatElement {
-  public func exp() -> Tensor { _unary(.exp, "exp") }
-  public func log() -> Tensor { _unary(.log, "log") }
+  public consuming func exp() -> Tensor { _unary(.exp, "exp") }
+  public consuming func log() -> Tensor { _unary(.log, "log") }
   /// log(1 + x), accurate for small x.
-  public func log1p() -> Tensor { _unary(.log1p, "log1p") }
+  public consuming func log1p() -> Tensor { _unary(.log1p, "log1p") }
   /// exp(x) - 1, accurate for small x.
-  public func expm1() -> Tensor { _unary(.expm1, "expm1") }
-  public func sqrt() -> Tensor { _unary(.sqrt, "sqrt") }
+  public consuming func expm1() -> Tensor { _unary(.expm1, "expm1") }
+  public consuming func sqrt() -> Tensor { _unary(.sqrt, "sqrt") }
   /// 1 / sqrt(x).
-  public func rsqrt() -> Tensor { _unary(.rsqrt, "rsqrt") }
+  public consuming func rsqrt() -> Tensor { _unary(.rsqrt, "rsqrt") }
   /// 1 / x.
-  public func reciprocal() -> Tensor { _unary(.reciprocal, "reciprocal") }
-  public func sin() -> Tensor { _unary(.sin, "sin") }
-  public func cos() -> Tensor { _unary(.cos, "cos") }
-  public func tanh() -> Tensor { _unary(.tanh, "tanh") }
-  public func erf() -> Tensor { _unary(.erf, "erf") }
+  public consuming func reciprocal() -> Tensor { _unary(.reciprocal, "reciprocal") }
+  public consuming func sin() -> Tensor { _unary(.sin, "sin") }
+  public consuming func cos() -> Tensor { _unary(.cos, "cos") }
+  public consuming func tanh() -> Tensor { _unary(.tanh, "tanh") }
+  public consuming func erf() -> Tensor { _unary(.erf, "erf") }
   /// 1 / (1 + exp(-x)).
-  public func sigmoid() -> Tensor { _unary(.sigmoid, "sigmoid") }
+  public consuming func sigmoid() -> Tensor { _unary(.sigmoid, "sigmoid") }
   /// x · Φ(x) exactly, or with the tanh approximation when `approximate` is true.
-  public func gelu(approximate: Bool = false) -> Tensor { _unary(approximate ? .geluTanh : .gelu, "gelu") }
+  public consuming func gelu(approximate: Bool = false) -> Tensor { _unary(approximate ? .geluTanh : .gelu, "gelu") }
   /// x · sigmoid(x).
-  public func silu() -> Tensor { _unary(.silu, "silu") }
+  public consuming func silu() -> Tensor { _unary(.silu, "silu") }
   /// log(1 + exp(x)), stable for large |x|.
-  public func softplus() -> Tensor { _unary(.softplus, "softplus") }
+  public consuming func softplus() -> Tensor { _unary(.softplus, "softplus") }
   /// x where x > 0, else alpha·(exp(x) - 1).
-  public func elu(alpha: Double = 1) -> Tensor { _unary(.elu(alpha: alpha), "elu") }
+  public consuming func elu(alpha: Double = 1) -> Tensor { _unary(.elu(alpha: alpha), "elu") }
   /// Largest integer value not above x.
-  public func floor() -> Tensor { _unary(.floor, "floor") }
+  public consuming func floor() -> Tensor { _unary(.floor, "floor") }
   /// Smallest integer value not below x.
-  public func ceil() -> Tensor { _unary(.ceil, "ceil") }
+  public consuming func ceil() -> Tensor { _unary(.ceil, "ceil") }
   /// Nearest integer value, ties to even (like NumPy and PyTorch).
-  public func rounded() -> Tensor { _unary(.round, "rounded") }
+  public consuming func rounded() -> Tensor { _unary(.round, "rounded") }
   /// x raised to a scalar power.
   public func pow(_ exponent: Element) -> Tensor {
     let p = exponent.bornDouble

@@ -133,3 +133,26 @@ struct TensorAPITests {
   }
 }
 
+
+@Suite("In-place reuse of uniquely referenced buffers")
+struct InPlaceTests {
+  @Test func temporariesAreReused() {
+    let t = T.ones([1000]) * 2
+    let id = ObjectIdentifier(t.storage)
+    let u = (consume t) + 1
+    #expect(ObjectIdentifier(u.storage) == id)
+    let v = (consume u).exp()
+    #expect(ObjectIdentifier(v.storage) == id)
+    #expect(abs(v.toArray()[0] - 20.085537) < 1e-4)
+  }
+
+  @Test func sharedBuffersAreNotOverwritten() {
+    let a = T.ones([1000])
+    let b = a + 1
+    #expect(ObjectIdentifier(a.storage) != ObjectIdentifier(b.storage))
+    #expect(a.toArray().allSatisfy { $0 == 1 })
+    let c = a.exp()
+    #expect(a.toArray().allSatisfy { $0 == 1 })
+    #expect(c.toArray().allSatisfy { abs($0 - 2.7182817) < 1e-6 })
+  }
+}
