@@ -94,9 +94,15 @@ extension CPU {
     case .cos: map1(x, xl, out) { Glibc.cos($0) }
     case .erf: map1(x, xl, out) { Glibc.erf($0) }
     case .sigmoid: map1(x, xl, out) { $0 >= 0 ? 1 / (1 + Glibc.exp(-$0)) : Glibc.exp($0) / (1 + Glibc.exp($0)) }
-    case .gelu: map1(x, xl, out) { 0.5 * $0 * Glibc.erfc(-$0 * sqrtHalf) }
-    case .geluTanh: map1(x, xl, out) { 0.5 * $0 * (1 + Glibc.tanh(c * ($0 + 0.044715 * $0 * $0 * $0))) }
-    case .silu: map1(x, xl, out) { $0 >= 0 ? $0 / (1 + Glibc.exp(-$0)) : $0 * Glibc.exp($0) / (1 + Glibc.exp($0)) }
+    // At ±inf these return their limits (0 and inf) rather than inf·0 = NaN.
+    case .gelu: map1(x, xl, out) { $0.isInfinite ? Swift.max($0, 0) : 0.5 * $0 * Glibc.erfc(-$0 * sqrtHalf) }
+    case .geluTanh:
+      map1(x, xl, out) { $0.isInfinite ? Swift.max($0, 0) : 0.5 * $0 * (1 + Glibc.tanh(c * ($0 + 0.044715 * $0 * $0 * $0))) }
+    case .silu:
+      map1(x, xl, out) {
+        if $0.isInfinite { return Swift.max($0, 0) }
+        return $0 >= 0 ? $0 / (1 + Glibc.exp(-$0)) : $0 * Glibc.exp($0) / (1 + Glibc.exp($0))
+      }
     case .softplus: map1(x, xl, out) { $0 > 0 ? $0 + Glibc.log1p(Glibc.exp(-$0)) : Glibc.log1p(Glibc.exp($0)) }
     case .elu(let alpha): map1(x, xl, out) { $0 > 0 ? $0 : alpha * Glibc.expm1($0) }
     case .powScalar(let p): map1(x, xl, out) { Glibc.pow($0, p) }
@@ -110,24 +116,19 @@ extension CPU {
     _ op: UnaryOp, _ x: UnsafePointer<T>, _ xl: Layout, _ out: UnsafeMutablePointer<T>
   ) -> Bool {
     switch op {
-    case .neg: map1(x, xl, out) { -$0 }
-    case .abs: map1(x, xl, out) { Swift.abs($0) }
-    case .sqrt: map1(x, xl, out) { $0.squareRoot() }
-    case .rsqrt: map1(x, xl, out) { 1 / $0.squareRoot() }
-    case .reciprocal: map1(x, xl, out) { 1 / $0 }
-    case .square: map1(x, xl, out) { $0 * $0 }
-    case .relu: map1(x, xl, out) { $0 <= 0 ? 0 : $0 }
-    case .leakyRelu(let alpha):
-      let a = T(alpha)
-      map1(x, xl, out) { $0 < 0 ? a * $0 : $0 }
-    case .floor: map1(x, xl, out) { $0.rounded(.down) }
-    case .ceil: map1(x, xl, out) { $0.rounded(.up) }
-    case .round: map1(x, xl, out) { $0.rounded(.toNearestOrEven) }
-    case .sign: map1(x, xl, out) { $0 > 0 ? 1 : ($0 < 0 ? -1 : $0) }
-    case .clamp(let lo, let hi):
-      let l = T(lo)
-      let h = T(hi)
-      map1(x, xl, out) { $0.isNaN ? $0 : ($0 < l ? l : ($0 > h ? h : $0)) }
+    case .neg: map1(x, xl, out, NegOp<T>())
+    case .abs: map1(x, xl, out, AbsOp<T>())
+    case .sqrt: map1(x, xl, out, SqrtOp<T>())
+    case .rsqrt: map1(x, xl, out, RsqrtOp<T>())
+    case .reciprocal: map1(x, xl, out, ReciprocalOp<T>())
+    case .square: map1(x, xl, out, SquareOp<T>())
+    case .relu: map1(x, xl, out, ReluOp<T>())
+    case .leakyRelu(let alpha): map1(x, xl, out, LeakyReluOp<T>(alpha: T(alpha)))
+    case .floor: map1(x, xl, out, RoundOp<T>(rule: .down))
+    case .ceil: map1(x, xl, out, RoundOp<T>(rule: .up))
+    case .round: map1(x, xl, out, RoundOp<T>(rule: .toNearestOrEven))
+    case .sign: map1(x, xl, out, SignOp<T>())
+    case .clamp(let lo, let hi): map1(x, xl, out, ClampOp<T>(low: T(lo), high: T(hi)))
     default: return false
     }
     return true
@@ -194,12 +195,12 @@ extension CPU {
     _ op: BinaryOp, _ a: UnsafePointer<T>, _ al: Layout, _ b: UnsafePointer<T>, _ bl: Layout, _ out: UnsafeMutablePointer<T>
   ) {
     switch op {
-    case .add: map2(a, al, b, bl, out) { $0 + $1 }
-    case .sub: map2(a, al, b, bl, out) { $0 - $1 }
-    case .mul: map2(a, al, b, bl, out) { $0 * $1 }
-    case .div: map2(a, al, b, bl, out) { $0 / $1 }
-    case .maximum: map2(a, al, b, bl, out) { ($0 > $1 || $0.isNaN) ? $0 : $1 }
-    case .minimum: map2(a, al, b, bl, out) { ($0 < $1 || $0.isNaN) ? $0 : $1 }
+    case .add: map2(a, al, b, bl, out, AddOp<T>())
+    case .sub: map2(a, al, b, bl, out, SubOp<T>())
+    case .mul: map2(a, al, b, bl, out, MulOp<T>())
+    case .div: map2(a, al, b, bl, out, DivOp<T>())
+    case .maximum: map2(a, al, b, bl, out, MaxOp<T>())
+    case .minimum: map2(a, al, b, bl, out, MinOp<T>())
     default: preconditionFailure("binary: \(op) is not defined for floating-point tensors")
     }
   }
@@ -250,15 +251,16 @@ extension CPU {
   ) {
     let po = out.typed(Bool.self)
     func run<T: Comparable>(_: T.Type) {
-      let (pa, pb) = (a.const(T.self), b.const(T.self))
-      switch op {
-      case .equal: map2(pa, aLayout, pb, bLayout, po) { $0 == $1 }
-      case .notEqual: map2(pa, aLayout, pb, bLayout, po) { $0 != $1 }
-      case .less: map2(pa, aLayout, pb, bLayout, po) { $0 < $1 }
-      case .lessEqual: map2(pa, aLayout, pb, bLayout, po) { $0 <= $1 }
-      case .greater: map2(pa, aLayout, pb, bLayout, po) { $0 > $1 }
-      case .greaterEqual: map2(pa, aLayout, pb, bLayout, po) { $0 >= $1 }
-      }
+      let code: UInt8 =
+        switch op {
+        case .equal: 0
+        case .notEqual: 1
+        case .less: 2
+        case .lessEqual: 3
+        case .greater: 4
+        case .greaterEqual: 5
+        }
+      map2(a.const(T.self), aLayout, b.const(T.self), bLayout, po, CompareElements<T>(op: code))
     }
     switch dtype {
     case .f32: run(Float.self)

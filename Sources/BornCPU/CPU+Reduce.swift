@@ -54,8 +54,8 @@ extension CPU {
       let p = x.const(Bool.self)
       let o = out.typed(Bool.self)
       switch op {
-      case .all: reduceGeneric(p, layout, axes, o, identity: true, combine: { $0 && $1 }, run: nil)
-      case .any: reduceGeneric(p, layout, axes, o, identity: false, combine: { $0 || $1 }, run: nil)
+      case .all: reduceGeneric(p, layout, axes, o, identity: true, combine: AndOp(), run: nil)
+      case .any: reduceGeneric(p, layout, axes, o, identity: false, combine: OrOp(), run: nil)
       default: preconditionFailure("reduce: \(op) is not defined for bool tensors")
       }
     }
@@ -71,7 +71,7 @@ extension CPU {
         isF32
         ? { p, n in T(born_sum_f32(UnsafeRawPointer(p).assumingMemoryBound(to: Float.self), n)) }
         : { p, n in sumPairwise(p, n) }
-      reduceGeneric(x, layout, axes, out, identity: 0, combine: { $0 + $1 }, run: sumRun)
+      reduceGeneric(x, layout, axes, out, identity: 0, combine: AddOp<T>(), run: sumRun)
       if op == .mean {
         let split = ReductionSplit(layout, axes)
         let scale = T(1) / T(split.reduced.elementCount)
@@ -80,13 +80,13 @@ extension CPU {
         if split.reduced.elementCount == 0 { for i in 0..<n { out[i] = .nan } }
       }
     case .prod:
-      reduceGeneric(x, layout, axes, out, identity: 1, combine: { $0 * $1 }, run: nil)
+      reduceGeneric(x, layout, axes, out, identity: 1, combine: MulOp<T>(), run: nil)
     case .max:
       let maxRun: ((UnsafePointer<T>, Int) -> T)? =
         isF32 ? { p, n in T(born_max_f32(UnsafeRawPointer(p).assumingMemoryBound(to: Float.self), n)) } : nil
-      reduceGeneric(x, layout, axes, out, identity: -.infinity, combine: { ($0 > $1 || $0.isNaN) ? $0 : $1 }, run: maxRun)
+      reduceGeneric(x, layout, axes, out, identity: -.infinity, combine: MaxOp<T>(), run: maxRun)
     case .min:
-      reduceGeneric(x, layout, axes, out, identity: .infinity, combine: { ($0 < $1 || $0.isNaN) ? $0 : $1 }, run: nil)
+      reduceGeneric(x, layout, axes, out, identity: .infinity, combine: MinOp<T>(), run: nil)
     default:
       preconditionFailure("reduce: \(op) is not defined for floating-point tensors")
     }
@@ -96,14 +96,14 @@ extension CPU {
     _ op: ReduceOp, _ x: UnsafePointer<T>, _ layout: Layout, _ axes: AxisSet, _ out: UnsafeMutablePointer<T>
   ) {
     switch op {
-    case .sum: reduceGeneric(x, layout, axes, out, identity: 0, combine: { $0 &+ $1 }, run: nil)
-    case .prod: reduceGeneric(x, layout, axes, out, identity: 1, combine: { $0 &* $1 }, run: nil)
-    case .max: reduceGeneric(x, layout, axes, out, identity: T.min, combine: { Swift.max($0, $1) }, run: nil)
-    case .min: reduceGeneric(x, layout, axes, out, identity: T.max, combine: { Swift.min($0, $1) }, run: nil)
+    case .sum: reduceGeneric(x, layout, axes, out, identity: 0, combine: WrappingAddOp<T>(), run: nil)
+    case .prod: reduceGeneric(x, layout, axes, out, identity: 1, combine: WrappingMulOp<T>(), run: nil)
+    case .max: reduceGeneric(x, layout, axes, out, identity: T.min, combine: IntegerMaxOp<T>(), run: nil)
+    case .min: reduceGeneric(x, layout, axes, out, identity: T.max, combine: IntegerMinOp<T>(), run: nil)
     case .mean:
       let split = ReductionSplit(layout, axes)
       let n = T(truncatingIfNeeded: split.reduced.elementCount)
-      reduceGeneric(x, layout, axes, out, identity: 0, combine: { $0 &+ $1 }, run: nil)
+      reduceGeneric(x, layout, axes, out, identity: 0, combine: WrappingAddOp<T>(), run: nil)
       for i in 0..<split.kept.elementCount { out[i] = n == 0 ? 0 : out[i] / n }
     default: preconditionFailure("reduce: \(op) is not defined for integer tensors")
     }
@@ -115,10 +115,10 @@ extension CPU {
   /// parallel across outputs, or across pieces of the run for a full reduction); otherwise
   /// the input is walked in memory order, accumulating into the outputs.
   @inline(__always)
-  static func reduceGeneric<T>(
+  static func reduceGeneric<T, C: ElementMap2>(
     _ x: UnsafePointer<T>, _ layout: Layout, _ axes: AxisSet, _ out: UnsafeMutablePointer<T>, identity: T,
-    combine: (T, T) -> T, run: ((UnsafePointer<T>, Int) -> T)?
-  ) {
+    combine: C, run: ((UnsafePointer<T>, Int) -> T)?
+  ) where C.Input == T, C.Output == T {
     let split = ReductionSplit(layout, axes)
     let outCount = split.kept.elementCount
     if outCount == 0 { return }
@@ -139,7 +139,7 @@ extension CPU {
             for t in r { pp[t] = reduceRun(base + n * t / pieces, n * (t + 1) / pieces - n * t / pieces, 1) }
           }
         }
-        out[0] = partial.dropFirst().reduce(partial[0], combine)
+        out[0] = partial.dropFirst().reduce(partial[0]) { combine($0, $1) }
         return
       }
       let plan = StridedPlan(Layout(contiguous: split.kept.shape), split.kept)
@@ -223,14 +223,17 @@ extension CPU {
 
   /// Calls `body(base, n, stride, outIndex)` for every position of the kept axes.
   @inline(__always)
-  static func forEachLine<T>(_ x: UnsafePointer<T>, _ layout: Layout, axis: Int, _ body: (UnsafePointer<T>, Int, Int, Int) -> Void) {
+  static func forEachLine<T>(
+    _ x: UnsafePointer<T>, _ layout: Layout, axis: Int, parallel: Bool = true,
+    _ body: (UnsafePointer<T>, Int, Int, Int) -> Void
+  ) {
     var axes = AxisSet()
     axes.insert(axis)
     let split = ReductionSplit(layout, axes)
     let n = layout.shape[axis]
     let stride = layout.strides[axis]
     let plan = StridedPlan(Layout(contiguous: split.kept.shape), split.kept)
-    plan.forEachRow(grain: Swift.max(1, (1 << 14) / Swift.max(n, 1))) { off, rows, st in
+    plan.forEachRow(grain: parallel ? Swift.max(1, (1 << 14) / Swift.max(n, 1)) : Int.max) { off, rows, st in
       for i in 0..<rows { body(x + off[1] + i * st[1], n, stride, off[0] + i) }
     }
   }
@@ -279,7 +282,7 @@ extension CPU {
     func run<T>(_ p: UnsafePointer<T>, _ l: Layout, _ o: UnsafeMutablePointer<T>, _ f: (T, T) -> T) {
       let outLayout = Layout(contiguous: l.shape)
       let outStride = outLayout.strides[axis]
-      forEachLine(p, l, axis: axis) { base, n, s, lineIndex in
+      forEachLine(p, l, axis: axis, parallel: false) { base, n, s, lineIndex in
         // The line's first output: convert the kept-axes index to the contiguous output offset.
         var rem = lineIndex
         var off = 0

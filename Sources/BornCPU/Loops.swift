@@ -3,9 +3,39 @@ import CBornKernels
 
 // Typed loops over strided plans. `out` is always contiguous with the plan's shape.
 
-/// out[i] = f(x[i]).
+/// A function applied to each element. Kernels take these as generic parameters (not
+/// closures) so that the call is resolved statically inside threaded loops and the loop
+/// vectorizes; a closure captured by a closure that runs on another thread stays an indirect
+/// call per element.
+protocol ElementMap1 {
+  associatedtype Input
+  associatedtype Output
+  func callAsFunction(_ x: Input) -> Output
+}
+
+/// A function of two elements (see ``ElementMap1``).
+protocol ElementMap2 {
+  associatedtype Input
+  associatedtype Output
+  func callAsFunction(_ a: Input, _ b: Input) -> Output
+}
+
+/// Wraps a closure; loops over these run on one thread, where the closure inlines.
+struct ClosureMap1<Input, Output>: ElementMap1 {
+  let body: (Input) -> Output
+  @inline(__always) func callAsFunction(_ x: Input) -> Output { body(x) }
+}
+
+struct ClosureMap2<Input, Output>: ElementMap2 {
+  let body: (Input, Input) -> Output
+  @inline(__always) func callAsFunction(_ a: Input, _ b: Input) -> Output { body(a, b) }
+}
+
+/// out[i] = f(x[i]), threaded above `grain` elements per thread.
 @inline(__always)
-func map1<S, D>(_ x: UnsafePointer<S>, _ xl: Layout, _ out: UnsafeMutablePointer<D>, grain: Int = 1 << 15, _ f: (S) -> D) {
+func map1<F: ElementMap1>(
+  _ x: UnsafePointer<F.Input>, _ xl: Layout, _ out: UnsafeMutablePointer<F.Output>, grain: Int = 1 << 15, _ f: F
+) {
   let plan = StridedPlan(Layout(contiguous: xl.shape), xl)
   plan.forEachRow(grain: grain) { off, n, st in
     let o = out + off[0]
@@ -22,11 +52,17 @@ func map1<S, D>(_ x: UnsafePointer<S>, _ xl: Layout, _ out: UnsafeMutablePointer
   }
 }
 
-/// out[i] = f(a[i], b[i]).
+/// out[i] = f(x[i]) for a closure, on one thread.
 @inline(__always)
-func map2<S, D>(
-  _ a: UnsafePointer<S>, _ al: Layout, _ b: UnsafePointer<S>, _ bl: Layout, _ out: UnsafeMutablePointer<D>,
-  grain: Int = 1 << 15, _ f: (S, S) -> D
+func map1<S, D>(_ x: UnsafePointer<S>, _ xl: Layout, _ out: UnsafeMutablePointer<D>, _ f: @escaping (S) -> D) {
+  map1(x, xl, out, grain: Int.max, ClosureMap1(body: f))
+}
+
+/// out[i] = f(a[i], b[i]), threaded above `grain` elements per thread.
+@inline(__always)
+func map2<F: ElementMap2>(
+  _ a: UnsafePointer<F.Input>, _ al: Layout, _ b: UnsafePointer<F.Input>, _ bl: Layout,
+  _ out: UnsafeMutablePointer<F.Output>, grain: Int = 1 << 15, _ f: F
 ) {
   let plan = StridedPlan(Layout(contiguous: al.shape), al, bl)
   plan.forEachRow(grain: grain) { off, n, st in
@@ -47,6 +83,15 @@ func map2<S, D>(
       for i in 0..<n { o[i] = f(pa[i * sa], pb[i * sb]) }
     }
   }
+}
+
+/// out[i] = f(a[i], b[i]) for a closure, on one thread.
+@inline(__always)
+func map2<S, D>(
+  _ a: UnsafePointer<S>, _ al: Layout, _ b: UnsafePointer<S>, _ bl: Layout, _ out: UnsafeMutablePointer<D>,
+  _ f: @escaping (S, S) -> D
+) {
+  map2(a, al, b, bl, out, grain: Int.max, ClosureMap2(body: f))
 }
 
 /// out[i] = cond[i] ? a[i] : b[i].

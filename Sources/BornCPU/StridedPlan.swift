@@ -59,6 +59,7 @@ struct StridedPlan {
   /// Calls `body(offsets, n, rowStrides)` for every row, splitting rows across threads when
   /// the plan has at least `grain` elements per thread. Operand 0 must be the only one written
   /// when running in parallel (rows never overlap in a contiguous output).
+  @inline(__always)
   func forEachRow(grain: Int, _ body: (InlineArray<4, Int>, Int, InlineArray<4, Int>) -> Void) {
     if count == 0 { return }
     let inner = dims[rank - 1]
