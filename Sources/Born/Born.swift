@@ -1,2 +1,2 @@
-@_exported import BornCore
 @_exported import BornCPU
+@_exported import BornCore

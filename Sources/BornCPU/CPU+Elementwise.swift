@@ -97,7 +97,9 @@ extension CPU {
     // At ±inf these return their limits (0 and inf) rather than inf·0 = NaN.
     case .gelu: map1(x, xl, out) { $0.isInfinite ? Swift.max($0, 0) : 0.5 * $0 * Glibc.erfc(-$0 * sqrtHalf) }
     case .geluTanh:
-      map1(x, xl, out) { $0.isInfinite ? Swift.max($0, 0) : 0.5 * $0 * (1 + Glibc.tanh(c * ($0 + 0.044715 * $0 * $0 * $0))) }
+      map1(x, xl, out) {
+        $0.isInfinite ? Swift.max($0, 0) : 0.5 * $0 * (1 + Glibc.tanh(c * ($0 + 0.044715 * $0 * $0 * $0)))
+      }
     case .silu:
       map1(x, xl, out) {
         if $0.isInfinite { return Swift.max($0, 0) }
@@ -134,7 +136,9 @@ extension CPU {
     return true
   }
 
-  static func unaryInt<T: FixedWidthInteger>(_ op: UnaryOp, _ x: UnsafePointer<T>, _ xl: Layout, _ out: UnsafeMutablePointer<T>) {
+  static func unaryInt<T: FixedWidthInteger>(
+    _ op: UnaryOp, _ x: UnsafePointer<T>, _ xl: Layout, _ out: UnsafeMutablePointer<T>
+  ) {
     switch op {
     case .neg: map1(x, xl, out) { 0 &- $0 }
     case .abs: map1(x, xl, out) { $0 < 0 ? 0 &- $0 : $0 }
@@ -192,7 +196,8 @@ extension CPU {
 
   @inline(__always)
   static func binaryFloat<T: BinaryFloatingPoint>(
-    _ op: BinaryOp, _ a: UnsafePointer<T>, _ al: Layout, _ b: UnsafePointer<T>, _ bl: Layout, _ out: UnsafeMutablePointer<T>
+    _ op: BinaryOp, _ a: UnsafePointer<T>, _ al: Layout, _ b: UnsafePointer<T>, _ bl: Layout,
+    _ out: UnsafeMutablePointer<T>
   ) {
     switch op {
     case .add: map2(a, al, b, bl, out, AddOp<T>())
@@ -206,7 +211,8 @@ extension CPU {
   }
 
   static func binaryInt<T: FixedWidthInteger>(
-    _ op: BinaryOp, _ a: UnsafePointer<T>, _ al: Layout, _ b: UnsafePointer<T>, _ bl: Layout, _ out: UnsafeMutablePointer<T>
+    _ op: BinaryOp, _ a: UnsafePointer<T>, _ al: Layout, _ b: UnsafePointer<T>, _ bl: Layout,
+    _ out: UnsafeMutablePointer<T>
   ) {
     switch op {
     case .add: map2(a, al, b, bl, out) { $0 &+ $1 }
@@ -315,7 +321,8 @@ extension CPU {
     case 1: select3(c, condLayout, a.const(UInt8.self), aLayout, b.const(UInt8.self), bLayout, out.typed(UInt8.self))
     case 2: select3(c, condLayout, a.const(UInt16.self), aLayout, b.const(UInt16.self), bLayout, out.typed(UInt16.self))
     case 4: select3(c, condLayout, a.const(UInt32.self), aLayout, b.const(UInt32.self), bLayout, out.typed(UInt32.self))
-    default: select3(c, condLayout, a.const(UInt64.self), aLayout, b.const(UInt64.self), bLayout, out.typed(UInt64.self))
+    default:
+      select3(c, condLayout, a.const(UInt64.self), aLayout, b.const(UInt64.self), bLayout, out.typed(UInt64.self))
     }
   }
 }

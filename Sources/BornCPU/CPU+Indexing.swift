@@ -118,7 +118,8 @@ extension CPU {
   // MARK: Sorting
 
   public static func sort(
-    _ x: CPUStorage, _ layout: Layout, axis: Int, descending: Bool, values: CPUStorage, indices: CPUStorage, dtype: DType
+    _ x: CPUStorage, _ layout: Layout, axis: Int, descending: Bool, values: CPUStorage, indices: CPUStorage,
+    dtype: DType
   ) {
     let n = layout.shape[axis]
     sortLines(x, layout, axis: axis, keep: n, largestFirst: descending, values: values, indices: indices, dtype: dtype)
@@ -132,7 +133,8 @@ extension CPU {
   }
 
   static func sortLines(
-    _ x: CPUStorage, _ layout: Layout, axis: Int, keep: Int, largestFirst: Bool, values: CPUStorage, indices: CPUStorage,
+    _ x: CPUStorage, _ layout: Layout, axis: Int, keep: Int, largestFirst: Bool, values: CPUStorage,
+    indices: CPUStorage,
     dtype: DType
   ) {
     var outShape = layout.shape
@@ -195,7 +197,8 @@ extension CPU {
 
 /// `copyElements` without threading (for callers already running in parallel).
 func copyElementsSerial(
-  from src: UnsafeRawPointer, _ srcLayout: Layout, to dst: UnsafeMutableRawPointer, _ dstLayout: Layout, elementSize: Int
+  from src: UnsafeRawPointer, _ srcLayout: Layout, to dst: UnsafeMutableRawPointer, _ dstLayout: Layout,
+  elementSize: Int
 ) {
   if srcLayout.isContiguous && dstLayout.isContiguous {
     (dst + dstLayout.offset * elementSize).copyMemory(

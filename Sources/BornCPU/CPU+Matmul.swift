@@ -2,7 +2,9 @@ import BornCore
 import CBornKernels
 
 extension CPU {
-  public static func matmul(_ a: CPUStorage, _ aLayout: Layout, _ b: CPUStorage, _ bLayout: Layout, into out: CPUStorage, dtype: DType) {
+  public static func matmul(
+    _ a: CPUStorage, _ aLayout: Layout, _ b: CPUStorage, _ bLayout: Layout, into out: CPUStorage, dtype: DType
+  ) {
     let r = aLayout.rank
     let m = aLayout.shape[r - 2]
     let k = aLayout.shape[r - 1]
@@ -11,11 +13,15 @@ extension CPU {
     if batchCount == 0 || m == 0 || n == 0 { return }
     switch dtype {
     case .f32:
-      gemmBatched(a.const(Float.self), aLayout, b.const(Float.self), bLayout, out.typed(Float.self), m, n, k, batchCount) {
+      gemmBatched(
+        a.const(Float.self), aLayout, b.const(Float.self), bLayout, out.typed(Float.self), m, n, k, batchCount
+      ) {
         born_sgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12)
       }
     case .f64:
-      gemmBatched(a.const(Double.self), aLayout, b.const(Double.self), bLayout, out.typed(Double.self), m, n, k, batchCount) {
+      gemmBatched(
+        a.const(Double.self), aLayout, b.const(Double.self), bLayout, out.typed(Double.self), m, n, k, batchCount
+      ) {
         born_dgemm($0, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0, $11, $12)
       }
     case .f16, .bf16:
@@ -25,10 +31,14 @@ extension CPU {
       let tmp = CPUStorage(byteCount: total * 4)
       matmul(wa, la, wb, lb, into: tmp, dtype: .f32)
       HalfStaging.narrow(tmp.const(Float.self), out.raw, total, dtype)
-    case .i8: gemmNaive(a.const(Int8.self), aLayout, b.const(Int8.self), bLayout, out.typed(Int8.self), m, n, k, batchCount)
-    case .i32: gemmNaive(a.const(Int32.self), aLayout, b.const(Int32.self), bLayout, out.typed(Int32.self), m, n, k, batchCount)
-    case .i64: gemmNaive(a.const(Int64.self), aLayout, b.const(Int64.self), bLayout, out.typed(Int64.self), m, n, k, batchCount)
-    case .u8: gemmNaive(a.const(UInt8.self), aLayout, b.const(UInt8.self), bLayout, out.typed(UInt8.self), m, n, k, batchCount)
+    case .i8:
+      gemmNaive(a.const(Int8.self), aLayout, b.const(Int8.self), bLayout, out.typed(Int8.self), m, n, k, batchCount)
+    case .i32:
+      gemmNaive(a.const(Int32.self), aLayout, b.const(Int32.self), bLayout, out.typed(Int32.self), m, n, k, batchCount)
+    case .i64:
+      gemmNaive(a.const(Int64.self), aLayout, b.const(Int64.self), bLayout, out.typed(Int64.self), m, n, k, batchCount)
+    case .u8:
+      gemmNaive(a.const(UInt8.self), aLayout, b.const(UInt8.self), bLayout, out.typed(UInt8.self), m, n, k, batchCount)
     case .bool: preconditionFailure("matmul: not defined for bool tensors")
     }
   }
@@ -70,7 +80,8 @@ extension CPU {
       // Many small products: one per thread at a time.
       parallelFor(batches, grain: 1) { range in
         for bi in range {
-          kernel(m, n, k, a + batchOffset(al, bi), rsa, csa, b + batchOffset(bl, bi), rsb, csb, out + bi * m * n, n, 0, 1)
+          kernel(
+            m, n, k, a + batchOffset(al, bi), rsa, csa, b + batchOffset(bl, bi), rsb, csb, out + bi * m * n, n, 0, 1)
         }
       }
       return

@@ -47,7 +47,8 @@ extension CPU {
       wOffset = 0
     }
     let wp = wContig.const(T.self) + wOffset
-    let direct = kh == 1 && kw == 1 && p.stride == (1, 1) && p.padding == (0, 0)
+    let direct =
+      kh == 1 && kw == 1 && p.stride == (1, 1) && p.padding == (0, 0)
       && xl.strides[3] == 1 && xl.strides[2] == wd
     let threadsPerGemm = Int(born_gemm_threads(og, spatial, kdim, Int32(cpuThreadCount)))
     let parallelImages = batch >= cpuThreadCount && threadsPerGemm < cpuThreadCount * 2
@@ -86,7 +87,8 @@ extension CPU {
   /// Writes the [C·KH·KW, OH·OW] patch matrix of one image (zeros where the window is padding).
   @inline(__always)
   static func im2col<T: BinaryFloatingPoint>(
-    _ x: UnsafePointer<T>, _ xl: Layout, _ channels: Int, _ h: Int, _ w: Int, _ kh: Int, _ kw: Int, _ oh: Int, _ ow: Int,
+    _ x: UnsafePointer<T>, _ xl: Layout, _ channels: Int, _ h: Int, _ w: Int, _ kh: Int, _ kw: Int, _ oh: Int,
+    _ ow: Int,
     _ p: Conv2DParams, _ cols: UnsafeMutablePointer<T>
   ) {
     let (sc, sh, sw) = (xl.strides[1], xl.strides[2], xl.strides[3])
@@ -132,7 +134,8 @@ extension CPU {
   }
 
   static func poolTyped<T: BinaryFloatingPoint>(
-    _ kind: PoolKind, _ x: UnsafePointer<T>, _ xl: Layout, _ p: Pool2DParams, _ out: UnsafeMutablePointer<T>, _ outShape: Shape
+    _ kind: PoolKind, _ x: UnsafePointer<T>, _ xl: Layout, _ p: Pool2DParams, _ out: UnsafeMutablePointer<T>,
+    _ outShape: Shape
   ) {
     let (c, h, w) = (xl.shape[1], xl.shape[2], xl.shape[3])
     let (oh, ow) = (outShape[2], outShape[3])

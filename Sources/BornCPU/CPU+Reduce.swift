@@ -36,7 +36,9 @@ struct ReductionSplit {
 }
 
 extension CPU {
-  public static func reduce(_ op: ReduceOp, _ x: CPUStorage, _ layout: Layout, axes: AxisSet, into out: CPUStorage, dtype: DType) {
+  public static func reduce(
+    _ op: ReduceOp, _ x: CPUStorage, _ layout: Layout, axes: AxisSet, into out: CPUStorage, dtype: DType
+  ) {
     switch dtype {
     case .f32: reduceFloat(op, x.const(Float.self), layout, axes, out.typed(Float.self))
     case .f64: reduceFloat(op, x.const(Double.self), layout, axes, out.typed(Double.self))
@@ -205,7 +207,9 @@ extension CPU {
 
   // MARK: Arg-reductions
 
-  public static func argReduce(_ op: ArgReduceOp, _ x: CPUStorage, _ layout: Layout, axis: Int, into out: CPUStorage, dtype: DType) {
+  public static func argReduce(
+    _ op: ArgReduceOp, _ x: CPUStorage, _ layout: Layout, axis: Int, into out: CPUStorage, dtype: DType
+  ) {
     let o = out.typed(Int64.self)
     switch dtype {
     case .f32: argFloat(op, x.const(Float.self), layout, axis, o)
@@ -238,7 +242,9 @@ extension CPU {
     }
   }
 
-  static func argFloat<T: BinaryFloatingPoint>(_ op: ArgReduceOp, _ x: UnsafePointer<T>, _ layout: Layout, _ axis: Int, _ out: UnsafeMutablePointer<Int64>) {
+  static func argFloat<T: BinaryFloatingPoint>(
+    _ op: ArgReduceOp, _ x: UnsafePointer<T>, _ layout: Layout, _ axis: Int, _ out: UnsafeMutablePointer<Int64>
+  ) {
     let wantMax = op == .argmax
     forEachLine(x, layout, axis: axis) { p, n, s, o in
       var best = 0
@@ -260,7 +266,9 @@ extension CPU {
     }
   }
 
-  static func argOrdered<T: Comparable>(_ op: ArgReduceOp, _ x: UnsafePointer<T>, _ layout: Layout, _ axis: Int, _ out: UnsafeMutablePointer<Int64>) {
+  static func argOrdered<T: Comparable>(
+    _ op: ArgReduceOp, _ x: UnsafePointer<T>, _ layout: Layout, _ axis: Int, _ out: UnsafeMutablePointer<Int64>
+  ) {
     let wantMax = op == .argmax
     forEachLine(x, layout, axis: axis) { p, n, s, o in
       var best = 0
@@ -278,7 +286,9 @@ extension CPU {
 
   // MARK: Scans
 
-  public static func scan(_ op: ScanOp, _ x: CPUStorage, _ layout: Layout, axis: Int, into out: CPUStorage, dtype: DType) {
+  public static func scan(
+    _ op: ScanOp, _ x: CPUStorage, _ layout: Layout, axis: Int, into out: CPUStorage, dtype: DType
+  ) {
     func run<T>(_ p: UnsafePointer<T>, _ l: Layout, _ o: UnsafeMutablePointer<T>, _ f: (T, T) -> T) {
       let outLayout = Layout(contiguous: l.shape)
       let outStride = outLayout.strides[axis]
@@ -321,7 +331,9 @@ extension CPU {
 
   // MARK: Softmax
 
-  public static func softmax(_ x: CPUStorage, _ layout: Layout, axis: Int, log: Bool, into out: CPUStorage, dtype: DType) {
+  public static func softmax(
+    _ x: CPUStorage, _ layout: Layout, axis: Int, log: Bool, into out: CPUStorage, dtype: DType
+  ) {
     let n = layout.shape[axis]
     let total = layout.elementCount
     if total == 0 { return }

@@ -146,13 +146,17 @@ extension CPU {
     return s
   }
 
-  public static func download(_ storage: CPUStorage, _ layout: Layout, dtype: DType, into bytes: UnsafeMutableRawBufferPointer) {
+  public static func download(
+    _ storage: CPUStorage, _ layout: Layout, dtype: DType, into bytes: UnsafeMutableRawBufferPointer
+  ) {
     guard let base = bytes.baseAddress, layout.elementCount > 0 else { return }
     copyElements(
       from: storage.raw, layout, to: base, Layout(contiguous: layout.shape), elementSize: dtype.byteSize)
   }
 
-  public static func copy(_ src: CPUStorage, _ srcLayout: Layout, into dst: CPUStorage, _ dstLayout: Layout, dtype: DType) {
+  public static func copy(
+    _ src: CPUStorage, _ srcLayout: Layout, into dst: CPUStorage, _ dstLayout: Layout, dtype: DType
+  ) {
     precondition(srcLayout.shape == dstLayout.shape, "copy: shapes \(srcLayout.shape) and \(dstLayout.shape) differ")
     copyElements(from: src.raw, srcLayout, to: dst.raw, dstLayout, elementSize: dtype.byteSize)
   }
@@ -196,4 +200,3 @@ extension CPU {
     }
   }
 }
-

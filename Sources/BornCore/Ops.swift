@@ -69,7 +69,8 @@ public struct Conv2DParams: Sendable, Hashable {
   public var dilation: (Int, Int)
   public var groups: Int
 
-  public init(stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1) {
+  public init(stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), groups: Int = 1)
+  {
     self.stride = stride
     self.padding = padding
     self.dilation = dilation
@@ -81,8 +82,13 @@ public struct Conv2DParams: Sendable, Hashable {
   }
 
   public func hash(into h: inout Hasher) {
-    h.combine(stride.0); h.combine(stride.1); h.combine(padding.0); h.combine(padding.1)
-    h.combine(dilation.0); h.combine(dilation.1); h.combine(groups)
+    h.combine(stride.0)
+    h.combine(stride.1)
+    h.combine(padding.0)
+    h.combine(padding.1)
+    h.combine(dilation.0)
+    h.combine(dilation.1)
+    h.combine(groups)
   }
 
   /// The output extent of one spatial dimension.
@@ -122,12 +128,20 @@ public struct Pool2DParams: Sendable, Hashable {
   }
 
   public func hash(into h: inout Hasher) {
-    h.combine(kernel.0); h.combine(kernel.1); h.combine(stride.0); h.combine(stride.1)
-    h.combine(padding.0); h.combine(padding.1); h.combine(countIncludePad); h.combine(ceilMode)
+    h.combine(kernel.0)
+    h.combine(kernel.1)
+    h.combine(stride.0)
+    h.combine(stride.1)
+    h.combine(padding.0)
+    h.combine(padding.1)
+    h.combine(countIncludePad)
+    h.combine(ceilMode)
   }
 
   /// The output extent of one spatial dimension (PyTorch's rule, including ceil mode).
-  public static func outputSize(input: Int, kernel: Int, stride: Int, padding: Int, dilation: Int, ceilMode: Bool) -> Int {
+  public static func outputSize(input: Int, kernel: Int, stride: Int, padding: Int, dilation: Int, ceilMode: Bool)
+    -> Int
+  {
     let span = dilation * (kernel - 1) + 1
     let n = input + 2 * padding - span
     if n < 0 { return 0 }

@@ -29,7 +29,10 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Hashable {
   }
 
   public func hash(into h: inout Hasher) {
-    h.combine(state.0); h.combine(state.1); h.combine(state.2); h.combine(state.3)
+    h.combine(state.0)
+    h.combine(state.1)
+    h.combine(state.2)
+    h.combine(state.3)
   }
 
   @inlinable public mutating func next() -> UInt64 {

@@ -7,7 +7,8 @@ public let maxRank = 8
 /// let s: Shape = [2, 3, 4]
 /// print(s.count, s.elementCount)  // 3 24
 /// ```
-@frozen public struct Shape: Sendable, Hashable, RandomAccessCollection, MutableCollection,
+@frozen
+public struct Shape: Sendable, Hashable, RandomAccessCollection, MutableCollection,
   ExpressibleByArrayLiteral, CustomStringConvertible
 {
   @usableFromInline var dims: InlineArray<8, Int>

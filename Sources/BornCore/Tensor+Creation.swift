@@ -38,7 +38,9 @@ extension Tensor where Element: NumericElement {
   /// ```swift
   /// Tensor<Int32, CPU>.arange(0, 10, step: 3)  // [0, 3, 6, 9]
   /// ```
-  public static func arange(_ start: Element, _ end: Element, step: Element = Element(bornConverting: 1), on device: B.Device = B.defaultDevice) -> Tensor {
+  public static func arange(
+    _ start: Element, _ end: Element, step: Element = Element(bornConverting: 1), on device: B.Device = B.defaultDevice
+  ) -> Tensor {
     let s = step.bornDouble
     check(s != 0 && s.isFinite, "arange: step must be finite and non-zero, got \(s)")
     let span = (end.bornDouble - start.bornDouble) / s
@@ -84,7 +86,9 @@ extension Tensor where Element: NumericElement {
 
 extension Tensor where Element: FloatElement {
   /// `count` evenly spaced values from `start` to `end` inclusive.
-  public static func linspace(_ start: Element, _ end: Element, count: Int, on device: B.Device = B.defaultDevice) -> Tensor {
+  public static func linspace(_ start: Element, _ end: Element, count: Int, on device: B.Device = B.defaultDevice)
+    -> Tensor
+  {
     check(count >= 0, "linspace: negative count \(count)")
     let a = start.bornDouble
     let b = end.bornDouble
@@ -112,7 +116,9 @@ extension Tensor where Element: FloatElement {
   /// var g = RandomGenerator(seed: 0)
   /// let u = Tensor<Float, CPU>.rand([3], using: &g)
   /// ```
-  public static func rand(_ shape: Shape, using generator: inout RandomGenerator, on device: B.Device = B.defaultDevice) -> Tensor {
+  public static func rand(_ shape: Shape, using generator: inout RandomGenerator, on device: B.Device = B.defaultDevice)
+    -> Tensor
+  {
     let bits = randomBits
     let values = (0..<shape.elementCount).map { _ in Element(bornConverting: generator.nextUnit(bits: bits)) }
     return Tensor(values, shape: shape, on: device)
@@ -120,7 +126,8 @@ extension Tensor where Element: FloatElement {
 
   /// Uniform values in [low, high).
   public static func uniform(
-    _ shape: Shape, low: Double, high: Double, using generator: inout RandomGenerator, on device: B.Device = B.defaultDevice
+    _ shape: Shape, low: Double, high: Double, using generator: inout RandomGenerator,
+    on device: B.Device = B.defaultDevice
   ) -> Tensor {
     let values = (0..<shape.elementCount).map { _ in
       Element(bornConverting: low + (high - low) * generator.nextUnit())
@@ -129,14 +136,17 @@ extension Tensor where Element: FloatElement {
   }
 
   /// Standard normal values (mean 0, standard deviation 1).
-  public static func randn(_ shape: Shape, using generator: inout RandomGenerator, on device: B.Device = B.defaultDevice) -> Tensor {
+  public static func randn(
+    _ shape: Shape, using generator: inout RandomGenerator, on device: B.Device = B.defaultDevice
+  ) -> Tensor {
     let values = (0..<shape.elementCount).map { _ in Element(bornConverting: generator.nextNormal()) }
     return Tensor(values, shape: shape, on: device)
   }
 
   /// Normal values with the given mean and standard deviation.
   public static func normal(
-    _ shape: Shape, mean: Double, std: Double, using generator: inout RandomGenerator, on device: B.Device = B.defaultDevice
+    _ shape: Shape, mean: Double, std: Double, using generator: inout RandomGenerator,
+    on device: B.Device = B.defaultDevice
   ) -> Tensor {
     let values = (0..<shape.elementCount).map { _ in Element(bornConverting: mean + std * generator.nextNormal()) }
     return Tensor(values, shape: shape, on: device)

@@ -58,7 +58,9 @@ extension Tensor: CustomStringConvertible {
         return render(prefix + [i], indent: indent + 1)
       }
       let innermost = axis == rank - 1
-      let separator = innermost ? ", " : "," + String(repeating: "\n", count: rank - axis - 1) + String(repeating: " ", count: indent + 1)
+      let separator =
+        innermost
+        ? ", " : "," + String(repeating: "\n", count: rank - axis - 1) + String(repeating: " ", count: indent + 1)
       return "[" + parts.joined(separator: separator) + "]"
     }
     let body = rank == 0 ? cell([]) : render([], indent: 7)

@@ -23,11 +23,14 @@ extension Tensor {
   }
 
   /// Runs a binary op with broadcasting, reusing an operand's buffer when possible.
-  @inlinable static func _binary(_ op: BinaryOp, _ lhs: consuming Tensor, _ rhs: consuming Tensor, _ name: String) -> Tensor {
+  @inlinable static func _binary(_ op: BinaryOp, _ lhs: consuming Tensor, _ rhs: consuming Tensor, _ name: String)
+    -> Tensor
+  {
     var a = lhs
     var b = rhs
     guard let shape = broadcastShapes(a.shape, b.shape) else {
-      preconditionFailure("\(name): shapes \(a.shape) and \(b.shape) cannot be broadcast (\(a._signature), \(b._signature))")
+      preconditionFailure(
+        "\(name): shapes \(a.shape) and \(b.shape) cannot be broadcast (\(a._signature), \(b._signature))")
     }
     let la = a.layout.broadcast(to: shape)!
     let lb = b.layout.broadcast(to: shape)!
@@ -45,7 +48,8 @@ extension Tensor {
 
   @inlinable static func _compare(_ op: CompareOp, _ a: Tensor, _ b: Tensor, _ name: String) -> Tensor<Bool, B> {
     guard let shape = broadcastShapes(a.shape, b.shape) else {
-      preconditionFailure("\(name): shapes \(a.shape) and \(b.shape) cannot be broadcast (\(a._signature), \(b._signature))")
+      preconditionFailure(
+        "\(name): shapes \(a.shape) and \(b.shape) cannot be broadcast (\(a._signature), \(b._signature))")
     }
     let out = a._empty(shape, as: Bool.self)
     B.compare(
@@ -65,15 +69,31 @@ extension Tensor where Element: NumericElement {
   /// Elementwise quotient. Integer division truncates toward zero; x / 0 is 0 for integers.
   @inlinable public static func / (a: consuming Tensor, b: consuming Tensor) -> Tensor { _binary(.div, a, b, "div") }
 
-  @inlinable public static func + (a: consuming Tensor, b: Element) -> Tensor { _binary(.add, a, a._scalarLike(b), "add") }
-  @inlinable public static func - (a: consuming Tensor, b: Element) -> Tensor { _binary(.sub, a, a._scalarLike(b), "sub") }
-  @inlinable public static func * (a: consuming Tensor, b: Element) -> Tensor { _binary(.mul, a, a._scalarLike(b), "mul") }
-  @inlinable public static func / (a: consuming Tensor, b: Element) -> Tensor { _binary(.div, a, a._scalarLike(b), "div") }
+  @inlinable public static func + (a: consuming Tensor, b: Element) -> Tensor {
+    _binary(.add, a, a._scalarLike(b), "add")
+  }
+  @inlinable public static func - (a: consuming Tensor, b: Element) -> Tensor {
+    _binary(.sub, a, a._scalarLike(b), "sub")
+  }
+  @inlinable public static func * (a: consuming Tensor, b: Element) -> Tensor {
+    _binary(.mul, a, a._scalarLike(b), "mul")
+  }
+  @inlinable public static func / (a: consuming Tensor, b: Element) -> Tensor {
+    _binary(.div, a, a._scalarLike(b), "div")
+  }
 
-  @inlinable public static func + (a: Element, b: consuming Tensor) -> Tensor { _binary(.add, b._scalarLike(a), b, "add") }
-  @inlinable public static func - (a: Element, b: consuming Tensor) -> Tensor { _binary(.sub, b._scalarLike(a), b, "sub") }
-  @inlinable public static func * (a: Element, b: consuming Tensor) -> Tensor { _binary(.mul, b._scalarLike(a), b, "mul") }
-  @inlinable public static func / (a: Element, b: consuming Tensor) -> Tensor { _binary(.div, b._scalarLike(a), b, "div") }
+  @inlinable public static func + (a: Element, b: consuming Tensor) -> Tensor {
+    _binary(.add, b._scalarLike(a), b, "add")
+  }
+  @inlinable public static func - (a: Element, b: consuming Tensor) -> Tensor {
+    _binary(.sub, b._scalarLike(a), b, "sub")
+  }
+  @inlinable public static func * (a: Element, b: consuming Tensor) -> Tensor {
+    _binary(.mul, b._scalarLike(a), b, "mul")
+  }
+  @inlinable public static func / (a: Element, b: consuming Tensor) -> Tensor {
+    _binary(.div, b._scalarLike(a), b, "div")
+  }
 
   @inlinable public static func += (a: inout Tensor, b: Tensor) { a = a + b }
   @inlinable public static func -= (a: inout Tensor, b: Tensor) { a = a - b }
@@ -216,7 +236,8 @@ extension Tensor {
   public static func `where`(_ condition: Tensor<Bool, B>, _ a: Tensor, _ b: Tensor) -> Tensor {
     guard let ab = broadcastShapes(a.shape, b.shape), let shape = broadcastShapes(condition.shape, ab) else {
       preconditionFailure(
-        "where: condition \(condition._signature), a \(a._signature) and b \(b._signature) cannot be broadcast together")
+        "where: condition \(condition._signature), a \(a._signature) and b \(b._signature) cannot be broadcast together"
+      )
     }
     let out = a._empty(shape, as: Element.self)
     B.select(

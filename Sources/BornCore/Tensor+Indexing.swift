@@ -56,7 +56,9 @@ extension Tensor {
       "\(op): index \(index._signature) and source \(source._signature) must have the rank of \(_signature)")
     var srcLayout = source.layout
     for d in 0..<rank {
-      check(index.shape[d] <= source.shape[d], "\(op): index \(index._signature) is larger than source \(source._signature) on axis \(d)")
+      check(
+        index.shape[d] <= source.shape[d],
+        "\(op): index \(index._signature) is larger than source \(source._signature) on axis \(d)")
       if d != a {
         check(index.shape[d] <= shape[d], "\(op): index \(index._signature) is larger than \(_signature) on axis \(d)")
       }
@@ -78,7 +80,8 @@ extension Tensor {
     var outShape = shape
     outShape[a] = indices.count
     let out = _empty(outShape, as: Element.self)
-    B.indexSelect(storage, layout, axis: a, indices: indices.storage, indices.layout, into: out.storage, dtype: Element.dtype)
+    B.indexSelect(
+      storage, layout, axis: a, indices: indices.storage, indices.layout, into: out.storage, dtype: Element.dtype)
     return out
   }
 
@@ -119,7 +122,9 @@ extension Tensor where Element: NumericElement {
     let values = _empty(shape, as: Element.self)
     let indices = _empty(shape, as: Int64.self)
     if count > 0 {
-      B.sort(storage, layout, axis: a, descending: descending, values: values.storage, indices: indices.storage, dtype: Element.dtype)
+      B.sort(
+        storage, layout, axis: a, descending: descending, values: values.storage, indices: indices.storage,
+        dtype: Element.dtype)
     }
     return (values, indices)
   }
@@ -143,7 +148,9 @@ extension Tensor where Element: NumericElement {
     let values = _empty(outShape, as: Element.self)
     let indices = _empty(outShape, as: Int64.self)
     if outShape.elementCount > 0 {
-      B.topK(storage, layout, axis: a, k: k, largest: largest, values: values.storage, indices: indices.storage, dtype: Element.dtype)
+      B.topK(
+        storage, layout, axis: a, k: k, largest: largest, values: values.storage, indices: indices.storage,
+        dtype: Element.dtype)
     }
     return (values, indices)
   }

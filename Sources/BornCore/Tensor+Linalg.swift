@@ -8,7 +8,8 @@ extension Tensor where Element: NumericElement {
   /// let y = x.matmul(w.T)  // [batch, in] · [in, out]
   /// ```
   public func matmul(_ other: Tensor) -> Tensor {
-    check(rank >= 1 && other.rank >= 1, "matmul: operands must have rank ≥ 1, got \(_signature) and \(other._signature)")
+    check(
+      rank >= 1 && other.rank >= 1, "matmul: operands must have rank ≥ 1, got \(_signature) and \(other._signature)")
     var a = self
     var b = other
     let aVector = a.rank == 1
@@ -56,7 +57,9 @@ extension Tensor where Element: NumericElement {
 
   /// Dot product of two vectors of the same length (a rank-0 tensor).
   public func dot(_ other: Tensor) -> Tensor {
-    check(rank == 1 && other.rank == 1 && count == other.count, "dot: needs two vectors of one length, got \(_signature) and \(other._signature)")
+    check(
+      rank == 1 && other.rank == 1 && count == other.count,
+      "dot: needs two vectors of one length, got \(_signature) and \(other._signature)")
     return matmul(other)
   }
 }

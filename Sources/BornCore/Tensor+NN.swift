@@ -30,7 +30,8 @@ extension Tensor where Element: FloatElement {
     let out = _empty(outShape, as: Element.self)
     if outShape.elementCount > 0 {
       let p = Conv2DParams(stride: stride, padding: padding, dilation: dilation, groups: groups)
-      B.conv2d(storage, layout, weight.storage, weight.layout, params: p, into: out.storage, outShape, dtype: Element.dtype)
+      B.conv2d(
+        storage, layout, weight.storage, weight.layout, params: p, into: out.storage, outShape, dtype: Element.dtype)
     }
     guard let bias else { return out }
     check(bias.rank == 1 && bias.count == o, "conv2d: bias must be [\(o)], got \(bias._signature)")
@@ -54,7 +55,9 @@ extension Tensor where Element: FloatElement {
     kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
     ceilMode: Bool = false
   ) -> Tensor {
-    _pool(.max, Pool2DParams(kernel: kernel, stride: stride, padding: padding, dilation: dilation, ceilMode: ceilMode), "maxPool2d")
+    _pool(
+      .max, Pool2DParams(kernel: kernel, stride: stride, padding: padding, dilation: dilation, ceilMode: ceilMode),
+      "maxPool2d")
   }
 
   /// 2-D average pooling over NCHW input.
@@ -63,23 +66,31 @@ extension Tensor where Element: FloatElement {
     countIncludePad: Bool = true
   ) -> Tensor {
     _pool(
-      .avg, Pool2DParams(kernel: kernel, stride: stride, padding: padding, countIncludePad: countIncludePad, ceilMode: ceilMode),
+      .avg,
+      Pool2DParams(
+        kernel: kernel, stride: stride, padding: padding, countIncludePad: countIncludePad, ceilMode: ceilMode),
       "avgPool2d")
   }
 
   /// 1-D max pooling over NCL input.
-  public func maxPool1d(kernel: Int, stride: Int? = nil, padding: Int = 0, dilation: Int = 1, ceilMode: Bool = false) -> Tensor {
+  public func maxPool1d(kernel: Int, stride: Int? = nil, padding: Int = 0, dilation: Int = 1, ceilMode: Bool = false)
+    -> Tensor
+  {
     check(rank == 3, "maxPool1d: input must be [N, C, L], got \(_signature)")
     return unsqueezed(axis: 2).maxPool2d(
-      kernel: (1, kernel), stride: (1, stride ?? kernel), padding: (0, padding), dilation: (1, dilation), ceilMode: ceilMode
+      kernel: (1, kernel), stride: (1, stride ?? kernel), padding: (0, padding), dilation: (1, dilation),
+      ceilMode: ceilMode
     ).squeezed(axis: 2)
   }
 
   /// 1-D average pooling over NCL input.
-  public func avgPool1d(kernel: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false, countIncludePad: Bool = true) -> Tensor {
+  public func avgPool1d(
+    kernel: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false, countIncludePad: Bool = true
+  ) -> Tensor {
     check(rank == 3, "avgPool1d: input must be [N, C, L], got \(_signature)")
     return unsqueezed(axis: 2).avgPool2d(
-      kernel: (1, kernel), stride: (1, stride ?? kernel), padding: (0, padding), ceilMode: ceilMode, countIncludePad: countIncludePad
+      kernel: (1, kernel), stride: (1, stride ?? kernel), padding: (0, padding), ceilMode: ceilMode,
+      countIncludePad: countIncludePad
     ).squeezed(axis: 2)
   }
 
@@ -91,9 +102,11 @@ extension Tensor where Element: FloatElement {
       p.padding.0 >= 0 && p.padding.1 >= 0 && p.padding.0 * 2 <= p.kernel.0 && p.padding.1 * 2 <= p.kernel.1,
       "\(op): padding \(p.padding) must be between 0 and half the kernel \(p.kernel)")
     let oh = Pool2DParams.outputSize(
-      input: shape[2], kernel: p.kernel.0, stride: p.stride.0, padding: p.padding.0, dilation: p.dilation.0, ceilMode: p.ceilMode)
+      input: shape[2], kernel: p.kernel.0, stride: p.stride.0, padding: p.padding.0, dilation: p.dilation.0,
+      ceilMode: p.ceilMode)
     let ow = Pool2DParams.outputSize(
-      input: shape[3], kernel: p.kernel.1, stride: p.stride.1, padding: p.padding.1, dilation: p.dilation.1, ceilMode: p.ceilMode)
+      input: shape[3], kernel: p.kernel.1, stride: p.stride.1, padding: p.padding.1, dilation: p.dilation.1,
+      ceilMode: p.ceilMode)
     check(oh > 0 && ow > 0, "\(op): kernel \(p.kernel) does not fit input \(_signature)")
     let outShape: Shape = [shape[0], shape[1], oh, ow]
     let out = _empty(outShape, as: Element.self)

@@ -28,7 +28,9 @@ extension Tensor {
     return (kept, final)
   }
 
-  func _reduce<E: TensorElement>(_ op: ReduceOp, _ axes: [Int]?, keepingDims: Bool, _ name: String, as: E.Type) -> Tensor<E, B> {
+  func _reduce<E: TensorElement>(_ op: ReduceOp, _ axes: [Int]?, keepingDims: Bool, _ name: String, as: E.Type)
+    -> Tensor<E, B>
+  {
     let set = _axisSet(axes, op: name)
     let (kept, final) = _reducedShape(set, keepingDims: keepingDims)
     let out = _empty(kept, as: E.self)
@@ -44,11 +46,15 @@ extension Tensor where Element: NumericElement {
   /// let x = Tensor<Float, CPU>([[1, 2], [3, 4]])
   /// x.sum(axes: [0])  // [4, 6]
   /// ```
-  public func sum(axes: [Int]? = nil, keepingDims: Bool = false) -> Tensor { _reduce(.sum, axes, keepingDims: keepingDims, "sum", as: Element.self) }
+  public func sum(axes: [Int]? = nil, keepingDims: Bool = false) -> Tensor {
+    _reduce(.sum, axes, keepingDims: keepingDims, "sum", as: Element.self)
+  }
   /// Sum over one axis.
   public func sum(axis: Int, keepingDims: Bool = false) -> Tensor { sum(axes: [axis], keepingDims: keepingDims) }
   /// Product over `axes`.
-  public func prod(axes: [Int]? = nil, keepingDims: Bool = false) -> Tensor { _reduce(.prod, axes, keepingDims: keepingDims, "prod", as: Element.self) }
+  public func prod(axes: [Int]? = nil, keepingDims: Bool = false) -> Tensor {
+    _reduce(.prod, axes, keepingDims: keepingDims, "prod", as: Element.self)
+  }
   /// Maximum over `axes` (NaN propagates). Stops on an empty reduction.
   public func max(axes: [Int]? = nil, keepingDims: Bool = false) -> Tensor {
     _checkNonEmptyReduction(axes, "max")
@@ -72,9 +78,13 @@ extension Tensor where Element: NumericElement {
   }
 
   /// Index (Int64) of the largest element along `axis`; over the flattened tensor when nil.
-  public func argmax(axis: Int? = nil, keepingDims: Bool = false) -> Tensor<Int64, B> { _arg(.argmax, axis, keepingDims, "argmax") }
+  public func argmax(axis: Int? = nil, keepingDims: Bool = false) -> Tensor<Int64, B> {
+    _arg(.argmax, axis, keepingDims, "argmax")
+  }
   /// Index (Int64) of the smallest element along `axis`; over the flattened tensor when nil.
-  public func argmin(axis: Int? = nil, keepingDims: Bool = false) -> Tensor<Int64, B> { _arg(.argmin, axis, keepingDims, "argmin") }
+  public func argmin(axis: Int? = nil, keepingDims: Bool = false) -> Tensor<Int64, B> {
+    _arg(.argmin, axis, keepingDims, "argmin")
+  }
 
   func _arg(_ op: ArgReduceOp, _ axis: Int?, _ keepingDims: Bool, _ name: String) -> Tensor<Int64, B> {
     guard let axis else {
@@ -106,7 +116,9 @@ extension Tensor where Element: NumericElement {
 
 extension Tensor where Element: FloatElement {
   /// Arithmetic mean over `axes` (NaN for an empty reduction).
-  public func mean(axes: [Int]? = nil, keepingDims: Bool = false) -> Tensor { _reduce(.mean, axes, keepingDims: keepingDims, "mean", as: Element.self) }
+  public func mean(axes: [Int]? = nil, keepingDims: Bool = false) -> Tensor {
+    _reduce(.mean, axes, keepingDims: keepingDims, "mean", as: Element.self)
+  }
   /// Mean over one axis.
   public func mean(axis: Int, keepingDims: Bool = false) -> Tensor { mean(axes: [axis], keepingDims: keepingDims) }
 
@@ -159,7 +171,11 @@ extension Tensor where Element: FloatElement {
 
 extension Tensor where Element == Bool {
   /// Whether every element over `axes` is true.
-  public func all(axes: [Int]? = nil, keepingDims: Bool = false) -> Tensor { _reduce(.all, axes, keepingDims: keepingDims, "all", as: Bool.self) }
+  public func all(axes: [Int]? = nil, keepingDims: Bool = false) -> Tensor {
+    _reduce(.all, axes, keepingDims: keepingDims, "all", as: Bool.self)
+  }
   /// Whether some element over `axes` is true.
-  public func any(axes: [Int]? = nil, keepingDims: Bool = false) -> Tensor { _reduce(.any, axes, keepingDims: keepingDims, "any", as: Bool.self) }
+  public func any(axes: [Int]? = nil, keepingDims: Bool = false) -> Tensor {
+    _reduce(.any, axes, keepingDims: keepingDims, "any", as: Bool.self)
+  }
 }

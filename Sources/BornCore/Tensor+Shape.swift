@@ -140,7 +140,8 @@ extension Tensor {
 
   /// Swaps two axes (a view); by default the last two.
   public func transposed(_ a: Int = -2, _ b: Int = -1) -> Tensor {
-    check(rank >= 2 || (rank == 1 && a == -2 && b == -1) || rank == 0, "transposed: \(_signature) has fewer than 2 axes")
+    check(
+      rank >= 2 || (rank == 1 && a == -2 && b == -1) || rank == 0, "transposed: \(_signature) has fewer than 2 axes")
     if rank < 2 { return self }
     let i = normalizedAxis(a, op: "transposed")
     let j = normalizedAxis(b, op: "transposed")
@@ -364,7 +365,9 @@ extension Tensor {
   /// ```swift
   /// x.padded([(0, 0), (1, 1)], mode: .reflect)
   /// ```
-  public func padded(_ amounts: [(Int, Int)], mode: PaddingMode = .constant, value: Element = Element(bornConverting: 0)) -> Tensor {
+  public func padded(
+    _ amounts: [(Int, Int)], mode: PaddingMode = .constant, value: Element = Element(bornConverting: 0)
+  ) -> Tensor {
     check(amounts.count <= rank, "padded: \(amounts.count) (before, after) pairs for \(_signature)")
     var pads = amounts
     while pads.count < rank { pads.append((0, 0)) }

@@ -42,7 +42,9 @@ extension Range: TensorIndexConvertible where Bound == Int {
   public var tensorIndex: TensorIndex { .slice(start: lowerBound, end: upperBound, step: 1) }
 }
 extension ClosedRange: TensorIndexConvertible where Bound == Int {
-  public var tensorIndex: TensorIndex { .slice(start: lowerBound, end: upperBound == -1 ? nil : upperBound + 1, step: 1) }
+  public var tensorIndex: TensorIndex {
+    .slice(start: lowerBound, end: upperBound == -1 ? nil : upperBound + 1, step: 1)
+  }
 }
 extension PartialRangeFrom: TensorIndexConvertible where Bound == Int {
   public var tensorIndex: TensorIndex { .slice(start: lowerBound, end: nil, step: 1) }
@@ -59,7 +61,11 @@ extension Tensor {
   func _subscriptLayout(_ indices: [TensorIndex]) -> Layout {
     let ellipses = indices.filter { $0 == ._ellipsis }.count
     check(ellipses <= 1, "subscript: more than one ellipsis in \(indices) for \(_signature)")
-    let named = indices.filter { if case .index = $0 { return true }; if case .slice = $0 { return true }; return false }.count
+    let named = indices.filter {
+      if case .index = $0 { return true }
+      if case .slice = $0 { return true }
+      return false
+    }.count
     check(named <= rank, "subscript: \(named) indices for \(_signature)")
     var expanded: [TensorIndex] = []
     for i in indices {

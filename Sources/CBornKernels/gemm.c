@@ -84,10 +84,12 @@ typedef double gen_vd __attribute__((vector_size(16)));
 #define GEN_SPLAT(T, x) GEN_SPLAT_##T(x)
 #define GEN_SPLAT_float(x) ((gen_vf){(x), (x), (x), (x)})
 #define GEN_SPLAT_double(x) ((gen_vd){(x), (x)})
+#define GEN_INLINE static inline __attribute__((always_inline))
 #else
 #define GEN_VEC_T(T) T
 #define GEN_VL(T) 1
 #define GEN_SPLAT(T, x) ((T)(x))
+#define GEN_INLINE static inline
 #endif
 
 #define BORN_GEMM_TYPED(T, S, GNR)                                                              \
@@ -161,7 +163,7 @@ typedef double gen_vd __attribute__((vector_size(16)));
       for (long i = 0; i < n; ++i) y[i * incy] = s[i];                                          \
   }                                                                                             \
                                                                                                 \
-  static inline __attribute__((always_inline)) void S##ukr_body(                              \
+  GEN_INLINE void S##ukr_body(                                                                \
       long k, const T *restrict a, long rsa, long csa, const T *restrict b, long ldb, T *c,      \
       long ldc, long mr, long nr, int accumulate) {                                             \
     GEN_VEC_T(T) acc[GEN_MR][GNR / GEN_VL(T)];                                                  \

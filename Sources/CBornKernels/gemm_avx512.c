@@ -207,7 +207,7 @@ T512 static void s_gemv_t(long k, long n, const void *xv, const void *mv, long l
 }
 
 const born_gemm_kernels born_sgemm_avx512 = {
-    .mr = S_MR, .nr = 32, .nr_narrow = 16, .mc = 256, .kc = 256, .nc = 4096,
+    .mr = S_MR, .nr = 32, .nr_narrow = 16, .mc = 256, .kc = 320, .nc = 4096,
     .ukr = s_ukr, .ukr_narrow = s_ukr_narrow, .pack_a_rows = s_pack_a_rows,
     .gemv_n = s_gemv_n, .gemv_t = s_gemv_t};
 

@@ -2,7 +2,8 @@
 #ifndef BORN_GEMM_INTERNAL_H
 #define BORN_GEMM_INTERNAL_H
 
-#if defined(__x86_64__) || defined(__i386__)
+// The x86 variants rely on GCC/Clang target attributes to build without -m flags.
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define BORN_GEMM_X86 1
 #endif
 
@@ -20,8 +21,8 @@ typedef void (*born_gemm_ukr)(long k, const void *a, long rsa, long csa, const v
 typedef void (*born_gemv)(long k, long n, const void *x, const void *m, long ldm, void *y,
                           int accumulate);
 
-// Packs the mc×kc block of A at `a` into MR-row micro-panels: element (i, p) of the block
-// goes to dst[(i/MR)*MR*kc + p*MR + i%MR]; rows past mc are zeros.
+// Packs one full MR-row micro-panel of a row-major A (csa == 1): element (i, p) goes to
+// dst[p*MR + i]. mc == MR; an ISA's in-register transposes beat the generic strided copy.
 typedef void (*born_gemm_pack)(long mc, long kc, const void *a, long rsa, long csa, void *dst);
 
 typedef struct {
@@ -29,7 +30,7 @@ typedef struct {
   int nr_narrow;   // width of ukr_narrow (0: none), used for tiles with nr <= nr_narrow
   int mc, kc, nc;  // cache blocks: A block mc×kc in L2, B micro-panel kc×nr in L1
   born_gemm_ukr ukr, ukr_narrow;
-  born_gemm_pack pack_a_rows;  // optional (NULL: generic); A with csa == 1
+  born_gemm_pack pack_a_rows;  // NULL: the generic copy
   born_gemv gemv_n, gemv_t;
 } born_gemm_kernels;
 

@@ -113,7 +113,9 @@ struct BenchCPU: ParsableCommand {
       }
       let outFile = "case\(ci)_out.f32"
       try write(output, to: dir.appendingPathComponent(outFile))
-      let entry: [String: Any] = ["case": c.name, "op": c.peerOp, "inputs": files, "shapes": c.shapes, "output": outFile]
+      let entry: [String: Any] = [
+        "case": c.name, "op": c.peerOp, "inputs": files, "shapes": c.shapes, "output": outFile,
+      ]
       manifest += String(decoding: try JSONSerialization.data(withJSONObject: entry), as: UTF8.self) + "\n"
     }
     try manifest.write(to: dir.appendingPathComponent("manifest.jsonl"), atomically: true, encoding: .utf8)

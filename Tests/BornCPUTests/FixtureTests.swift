@@ -170,11 +170,14 @@ func runFloat<E: FloatElement>(_ c: FixtureCase, _: E.Type) -> [Result] {
     return [
       Result(
         x.conv1d(
-          input(1), stride: c.args["stride"]!.int!, padding: c.args["padding"]!.int!, dilation: c.args["dilation"]!.int!,
+          input(1), stride: c.args["stride"]!.int!, padding: c.args["padding"]!.int!,
+          dilation: c.args["dilation"]!.int!,
           groups: c.args["groups"]!.int!))
     ]
   case "maxpool2d":
-    let (k, s, p, dl) = (c.args["kernel"]!.ints!, c.args["stride"]!.ints!, c.args["padding"]!.ints!, c.args["dilation"]!.ints!)
+    let (k, s, p, dl) = (
+      c.args["kernel"]!.ints!, c.args["stride"]!.ints!, c.args["padding"]!.ints!, c.args["dilation"]!.ints!
+    )
     return [
       Result(
         x.maxPool2d(

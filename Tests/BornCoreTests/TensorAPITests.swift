@@ -133,7 +133,6 @@ struct TensorAPITests {
   }
 }
 
-
 @Suite("In-place reuse of uniquely referenced buffers")
 struct InPlaceTests {
   @Test func temporariesAreReused() {

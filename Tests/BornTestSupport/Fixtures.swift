@@ -82,7 +82,10 @@ public enum FixtureArg: Decodable, Sendable {
     }
   }
 
-  public var int: Int? { if case .int(let i) = self { return i }; return nil }
+  public var int: Int? {
+    if case .int(let i) = self { return i }
+    return nil
+  }
   public var double: Double? {
     switch self {
     case .int(let i): Double(i)
@@ -90,8 +93,14 @@ public enum FixtureArg: Decodable, Sendable {
     default: nil
     }
   }
-  public var bool: Bool? { if case .bool(let b) = self { return b }; return nil }
-  public var string: String? { if case .string(let s) = self { return s }; return nil }
+  public var bool: Bool? {
+    if case .bool(let b) = self { return b }
+    return nil
+  }
+  public var string: String? {
+    if case .string(let s) = self { return s }
+    return nil
+  }
   public var ints: [Int]? {
     if case .array(let a) = self { return a.compactMap(\.int) }
     return nil

@@ -1,0 +1,71 @@
+# Runs `gemm_harness bench` and bench_numpy.py (with the environment's OPENBLAS_* settings and
+# with them unset) and prints GFLOP/s side by side with time ratios (ours / numpy).
+#
+#   python3 compare.py [--rounds R] [--budget S] [--harness build/harness_O2]
+#
+# Each entry is the best over R rounds, which filters out other processes on a shared machine.
+import argparse
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def parse(text, into):
+  for line in text.splitlines():
+    parts = line.split()
+    if len(parts) < 5 or line.startswith(("shape", "#")):
+      continue
+    try:
+      us = float(parts[-2])
+    except ValueError:
+      continue
+    name = " ".join(parts[:-4])
+    key = (name, parts[-4])
+    prev = into.get(key)
+    if prev is None or us < prev[0]:
+      into[key] = (us, float(parts[-1]), parts[-3])
+
+
+def main():
+  ap = argparse.ArgumentParser()
+  ap.add_argument("--rounds", type=int, default=1)
+  ap.add_argument("--budget", type=float, default=0.5)
+  ap.add_argument("--harness", default=os.path.join(HERE, "build", "harness_O2"))
+  args = ap.parse_args()
+
+  ours, np_env, np_unset = {}, {}, {}
+  env_desc = "OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s" % (
+      os.environ.get("OPENBLAS_CORETYPE", "(unset)"), os.environ.get("OPENBLAS_L2_SIZE", "(unset)"))
+  unset_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+  numpy_cmd = [sys.executable, os.path.join(HERE, "bench_numpy.py"), str(args.budget)]
+  for _ in range(args.rounds):
+    parse(subprocess.run([args.harness, "bench", str(args.budget)], capture_output=True, text=True,
+                         check=True).stdout, ours)
+    parse(subprocess.run(numpy_cmd, capture_output=True, text=True, check=True).stdout, np_env)
+    parse(subprocess.run(numpy_cmd, capture_output=True, text=True, check=True, env=unset_env).stdout,
+          np_unset)
+
+  shapes = []
+  for (name, _isa) in ours:
+    if name not in shapes:
+      shapes.append(name)
+  print(f"numpy(env): {env_desc};  numpy(unset): OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset")
+  print("GFLOP/s (time in us for the best variant); ratio = our best time / numpy time")
+  hdr = f"{'shape':24s} {'thr':>3s} {'generic':>8s} {'avx2':>8s} {'avx512':>8s} {'best us':>9s}" \
+        f" {'np(env)':>8s} {'np(unset)':>9s} {'ratio env':>9s} {'ratio unset':>11s}"
+  print(hdr)
+  for name in shapes:
+    row = {isa: ours.get((name, isa)) for isa in ("generic", "avx2", "avx512")}
+    best = min((v for v in row.values() if v), key=lambda v: v[0])
+    thr = best[2]
+    ne, nu = np_env.get((name, "numpy")), np_unset.get((name, "numpy"))
+    cells = [f"{row[i][1]:8.1f}" if row[i] else f"{'-':>8s}" for i in ("generic", "avx2", "avx512")]
+    print(f"{name:24s} {thr:>3s} {' '.join(cells)} {best[0]:9.2f}"
+          f" {ne[1] if ne else 0:8.1f} {nu[1] if nu else 0:9.1f}"
+          f" {best[0] / ne[0] if ne else 0:9.2f} {best[0] / nu[0] if nu else 0:11.2f}")
+
+
+if __name__ == "__main__":
+  main()

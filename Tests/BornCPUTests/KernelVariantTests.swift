@@ -1,0 +1,165 @@
+import Born
+import BornTestSupport
+import CBornKernels
+import Dispatch
+import Testing
+
+/// Every C kernel variant the CPU supports must agree with the generic C variant.
+@Suite("Kernel variants agree with the generic kernels", .serialized)
+struct KernelVariantTests {
+  static let variants: [born_isa] = [BORN_ISA_AVX2, BORN_ISA_AVX512].filter { born_isa_supported($0) != 0 }
+
+  func withVariant<R>(_ isa: born_isa, _ body: () -> R) -> R {
+    let before = born_isa_active()
+    #expect(born_isa_set(isa) == 1)
+    defer { _ = born_isa_set(before) }
+    return body()
+  }
+
+  func random(_ n: Int, seed: UInt64) -> [Float] {
+    var g = RandomGenerator(seed: seed)
+    return (0..<n).map { _ in Float(g.nextNormal()) }
+  }
+
+  /// C = A·B through the C entry point with the given strides, on `threads` threads.
+  func sgemm(
+    _ m: Int, _ n: Int, _ k: Int, _ a: [Float], _ rsa: Int, _ csa: Int, _ b: [Float], _ rsb: Int, _ csb: Int,
+    threads: Int
+  ) -> [Float] {
+    var c = [Float](repeating: .nan, count: m * n)
+    a.withUnsafeBufferPointer { pa in
+      b.withUnsafeBufferPointer { pb in
+        c.withUnsafeMutableBufferPointer { pc in
+          let box = UncheckedBox(pc.baseAddress!)
+          DispatchLikeRunner.run(threads) { t in
+            born_sgemm(
+              m, n, k, pa.baseAddress!, rsa, csa, pb.baseAddress!, rsb, csb, box.value, n, 0, Int32(t), Int32(threads))
+          }
+        }
+      }
+    }
+    return c
+  }
+
+  @Test func gemmVariantsMatchGeneric() {
+    let shapes = [
+      (1, 1, 1), (5, 7, 3), (17, 33, 65), (64, 10, 128), (1, 1536, 576), (129, 257, 31), (33, 1, 15), (6, 16, 0),
+    ]
+    for (m, n, k) in shapes {
+      let a = random(m * k, seed: UInt64(m * 1000 + k))
+      let b = random(k * n, seed: UInt64(n * 1000 + k))
+      for (transA, transB) in [(false, false), (true, false), (false, true), (true, true)] {
+        let (rsa, csa) = transA ? (1, m) : (k, 1)
+        let (rsb, csb) = transB ? (1, k) : (n, 1)
+        let reference = withVariant(BORN_ISA_GENERIC) { sgemm(m, n, k, a, rsa, csa, b, rsb, csb, threads: 1) }
+        // The generic kernel against a double-precision product.
+        for i in 0..<m {
+          for j in 0..<n {
+            var s = 0.0
+            for p in 0..<k { s += Double(a[i * rsa + p * csa]) * Double(b[p * rsb + j * csb]) }
+            #expect(abs(Double(reference[i * n + j]) - s) <= 1e-5 * Double(k).squareRoot() * (1 + abs(s)))
+          }
+        }
+        for isa in Self.variants {
+          for threads in [1, 2, 3] {
+            let c = withVariant(isa) { sgemm(m, n, k, a, rsa, csa, b, rsb, csb, threads: threads) }
+            let worst = zip(c, reference).map { abs($0 - $1) / (1 + abs($1)) }.max() ?? 0
+            #expect(
+              worst <= 1e-5 * Float(max(k, 1)).squareRoot(),
+              "\(String(cString: born_isa_name(isa))) \(m)x\(n)x\(k) t\(threads) trans \(transA) \(transB): \(worst)")
+          }
+        }
+      }
+    }
+  }
+
+  @Test func vectorMathVariantsMatchGeneric() {
+    var x = random(4099, seed: 9).map { $0 * 8 }
+    x += [0, -0.0, .infinity, -.infinity, .nan, 88.7, -103, Float.leastNormalMagnitude / 8, 1e4, -1e4, 1e-7, 30, -30]
+    let functions: [born_vfunc] = [
+      BORN_VEXP, BORN_VLOG, BORN_VLOG1P, BORN_VEXPM1, BORN_VTANH, BORN_VSIGMOID, BORN_VSIN, BORN_VCOS, BORN_VGELU,
+      BORN_VGELU_TANH, BORN_VSILU, BORN_VSOFTPLUS, BORN_VERF,
+    ]
+    func apply(_ f: born_vfunc, _ input: [Float]) -> [Float] {
+      var y = [Float](repeating: 0, count: input.count)
+      born_vmath_f32(f, input, &y, input.count)
+      return y
+    }
+    for f in functions {
+      let input = (f == BORN_VLOG) ? x.map { abs($0) } : x
+      let reference = withVariant(BORN_ISA_GENERIC) { apply(f, input) }
+      for isa in Self.variants {
+        let y = withVariant(isa) { apply(f, input) }
+        for i in 0..<input.count {
+          let (a, r) = (y[i], reference[i])
+          if r.isNaN {
+            #expect(
+              a.isNaN, "f\(f.rawValue) \(String(cString: born_isa_name(isa))) at x=\(input[i]): \(a), generic NaN")
+            continue
+          }
+          let ok =
+            a == r
+            || abs(a - r) <= 4 * r.ulp + 1e-6 * max(1, abs(r)) * (f == BORN_VSIN || f == BORN_VCOS ? 1 : 0) + 1e-37
+          #expect(ok, "f\(f.rawValue) \(String(cString: born_isa_name(isa))) at x=\(input[i]): \(a) vs generic \(r)")
+        }
+      }
+    }
+  }
+
+  @Test func sumAndSoftmaxVariantsMatchGeneric() {
+    let x = random(100_003, seed: 3)
+    let reference = withVariant(BORN_ISA_GENERIC) { born_sum_f32(x, x.count) }
+    let exact = x.reduce(0.0) { $0 + Double($1) }
+    #expect(abs(Double(reference) - exact) < 1e-3)
+    for isa in Self.variants {
+      let s = withVariant(isa) { born_sum_f32(x, x.count) }
+      #expect(abs(Double(s) - exact) < 1e-3)
+      var y = [Float](repeating: 0, count: 3 * 1001)
+      var yr = y
+      let rows = Array(x[0..<(3 * 1001)]).map { $0 * 50 }
+      withVariant(BORN_ISA_GENERIC) { born_softmax_rows_f32(rows, &yr, 3, 1001, 0) }
+      withVariant(isa) { born_softmax_rows_f32(rows, &y, 3, 1001, 0) }
+      let worst = zip(y, yr).map { abs($0 - $1) / max(abs($1), 1e-30) }.max() ?? 0
+      #expect(worst < 1e-5)
+    }
+    let ones = [Float](repeating: 1, count: 1 << 24)
+    #expect(born_sum_f32(ones, ones.count) == 16_777_216)
+  }
+
+  @Test func halfConversionsMatchGeneric() {
+    var bits: [UInt16] = (0..<65536).map { UInt16($0) }
+    var f = [Float](repeating: 0, count: bits.count)
+    for isa in [BORN_ISA_GENERIC] + Self.variants {
+      withVariant(isa) {
+        born_f16_to_f32(bits, &f, bits.count)
+        for i in 0..<bits.count where !Float16(bitPattern: bits[i]).isNaN {
+          #expect(f[i] == Float(Float16(bitPattern: bits[i])))
+        }
+        var back = [UInt16](repeating: 0, count: bits.count)
+        born_f32_to_f16(f, &back, f.count)
+        for i in 0..<bits.count where !Float16(bitPattern: bits[i]).isNaN { #expect(back[i] == bits[i]) }
+        var b16 = [UInt16](repeating: 0, count: f.count)
+        born_f32_to_bf16(f, &b16, f.count)
+        for i in stride(from: 0, to: f.count, by: 97) { #expect(b16[i] == BFloat16(f[i]).bitPattern || f[i].isNaN) }
+      }
+    }
+    bits.removeAll()
+  }
+}
+
+struct UncheckedBox<T>: @unchecked Sendable {
+  let value: T
+  init(_ v: T) { value = v }
+}
+
+/// Runs `body(t)` on `threads` threads at once (like the CPU backend does).
+enum DispatchLikeRunner {
+  static func run(_ threads: Int, _ body: @escaping (Int) -> Void) {
+    let box = UncheckedBox(body)
+    let group = DispatchGroup()
+    for t in 0..<threads {
+      DispatchQueue.global().async(group: group) { box.value(t) }
+    }
+    group.wait()
+  }
+}
