@@ -18,28 +18,55 @@ static inline __mmask8 mask8(long n) {
 
 // MARK: - f32
 
-// V vectors of 16 columns per row (2: the 8×32 tile, 1: the narrow 8×16 tile).
 #define S_MR 8
 
+// The k loops name every accumulator instead of indexing arrays: -O2 then needs no unrolling
+// to keep them in registers, and -O0 (debug builds) runs several times faster.
+#define ROWS8(R) R(0) R(1) R(2) R(3) R(4) R(5) R(6) R(7)
+#define S_DECL2(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = c##i##0;
+#define S_DECL1(i) __m512 c##i##0 = _mm512_setzero_ps();
+#define S_ROW2(i)                                                                              \
+  {                                                                                            \
+    const __m512 t = _mm512_set1_ps(a[(i) * rsa]);                                             \
+    c##i##0 = _mm512_fmadd_ps(t, b0, c##i##0);                                                 \
+    c##i##1 = _mm512_fmadd_ps(t, b1, c##i##1);                                                 \
+  }
+#define S_ROW1(i) c##i##0 = _mm512_fmadd_ps(_mm512_set1_ps(a[(i) * rsa]), b0, c##i##0);
+#define OUT2(i) acc[i][0] = c##i##0, acc[i][1] = c##i##1;
+#define OUT1(i) acc[i][0] = c##i##0;
+
+INLINE T512 void s_loop2(long k, const float *a, long rsa, long csa, const float *b, long ldb,
+                         __m512 acc[S_MR][2]) {
+  ROWS8(S_DECL2)
+  for (long p = 0; p < k; ++p, a += csa, b += ldb) {
+    const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
+    ROWS8(S_ROW2)
+  }
+  ROWS8(OUT2)
+}
+
+INLINE T512 void s_loop1(long k, const float *a, long rsa, long csa, const float *b, long ldb,
+                         __m512 acc[S_MR][2]) {
+  ROWS8(S_DECL1)
+  for (long p = 0; p < k; ++p, a += csa, b += ldb) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+    ROWS8(S_ROW1)
+  }
+  ROWS8(OUT1)
+}
+
+// An 8×16V tile (V = 2, or 1 for the narrow kernel), stored with masks when partial.
 INLINE T512 void s_tile(long k, const float *a, long rsa, long csa, const float *b, long ldb,
                         float *c, long ldc, long mr, long nr, int accumulate, const int V) {
-  __m512 acc[S_MR][2];
-  for (int i = 0; i < S_MR; ++i)
-    for (int v = 0; v < V; ++v) acc[i][v] = _mm512_setzero_ps();
   for (int i = 0; i < S_MR; ++i) {
     _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
     _mm_prefetch((const char *)(c + i * ldc + 16 * V - 1), _MM_HINT_T0);
   }
-  for (long p = 0; p < k; ++p) {
-    __m512 bv[2];
-    for (int v = 0; v < V; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
-    for (int i = 0; i < S_MR; ++i) {
-      const __m512 ai = _mm512_set1_ps(a[i * rsa]);
-      for (int v = 0; v < V; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
-    }
-    a += csa;
-    b += ldb;
-  }
+  __m512 acc[S_MR][2];
+  if (V == 2)
+    s_loop2(k, a, rsa, csa, b, ldb, acc);
+  else
+    s_loop1(k, a, rsa, csa, b, ldb, acc);
   if (mr == S_MR && nr == 16 * V) {
     for (int i = 0; i < S_MR; ++i)
       for (int v = 0; v < V; ++v) {
