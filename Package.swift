@@ -7,6 +7,7 @@ let package = Package(
     .library(name: "Born", targets: ["Born"]),
     .library(name: "BornCore", targets: ["BornCore"]),
     .library(name: "BornCPU", targets: ["BornCPU"]),
+    .library(name: "BornAutodiff", targets: ["BornAutodiff"]),
     .executable(name: "born", targets: ["born"]),
   ],
   dependencies: [
@@ -19,8 +20,10 @@ let package = Package(
     .target(name: "BornCore"),
     // The CPU backend.
     .target(name: "BornCPU", dependencies: ["BornCore", "CBornKernels"]),
+    // Reverse-mode automatic differentiation as a backend that wraps any backend.
+    .target(name: "BornAutodiff", dependencies: ["BornCore"]),
     // Umbrella module re-exporting the libraries.
-    .target(name: "Born", dependencies: ["BornCore", "BornCPU"]),
+    .target(name: "Born", dependencies: ["BornCore", "BornCPU", "BornAutodiff"]),
     // The command-line tool.
     .executableTarget(
       name: "born",
@@ -33,5 +36,6 @@ let package = Package(
     .target(name: "BornTestSupport", dependencies: ["Born"], path: "Tests/BornTestSupport"),
     .testTarget(name: "BornCoreTests", dependencies: ["Born", "BornTestSupport"]),
     .testTarget(name: "BornCPUTests", dependencies: ["Born", "BornTestSupport", "CBornKernels"]),
+    .testTarget(name: "BornAutodiffTests", dependencies: ["Born", "BornTestSupport"]),
   ]
 )

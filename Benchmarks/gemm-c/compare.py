@@ -8,8 +8,29 @@ import argparse
 import os
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def cpu_busy(interval=0.5):
+  def sample():
+    with open("/proc/stat") as f:
+      v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v), v[3] + v[4]
+  t0, i0 = sample()
+  time.sleep(interval)
+  t1, i1 = sample()
+  return 1.0 - (i1 - i0) / max(1, t1 - t0)
+
+
+def wait_idle(limit):
+  # On a shared machine, start each run when the other processes are quiet.
+  if not os.path.exists("/proc/stat"):
+    return
+  end = time.time() + limit
+  while time.time() < end and cpu_busy() > 0.05:
+    pass
 
 
 def parse(text, into):
@@ -33,6 +54,8 @@ def main():
   ap.add_argument("--rounds", type=int, default=1)
   ap.add_argument("--budget", type=float, default=0.5)
   ap.add_argument("--harness", default=os.path.join(HERE, "build", "harness_O2"))
+  ap.add_argument("--wait-idle", type=float, default=60.0,
+                  help="seconds to wait for an idle machine before each run (0: don't)")
   args = ap.parse_args()
 
   ours, np_env, np_unset = {}, {}, {}
@@ -41,9 +64,12 @@ def main():
   unset_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
   numpy_cmd = [sys.executable, os.path.join(HERE, "bench_numpy.py"), str(args.budget)]
   for _ in range(args.rounds):
+    wait_idle(args.wait_idle)
     parse(subprocess.run([args.harness, "bench", str(args.budget)], capture_output=True, text=True,
                          check=True).stdout, ours)
+    wait_idle(args.wait_idle)
     parse(subprocess.run(numpy_cmd, capture_output=True, text=True, check=True).stdout, np_env)
+    wait_idle(args.wait_idle)
     parse(subprocess.run(numpy_cmd, capture_output=True, text=True, check=True, env=unset_env).stdout,
           np_unset)
 

@@ -51,8 +51,8 @@ def main():
     "tanh": [("np.tanh(x, out=y)", lambda: np.tanh(x, out=y))],
     "sigmoid": [("1/(1+np.exp(-x))", lambda: 1 / (1 + np.exp(-x)))],
     "gelu": [],
-    "gelu_tanh": [("0.5x(1+tanh(c(x+.044715x^3)))",
-                   lambda: 0.5 * x * (1 + np.tanh(np.float32(0.7978846) * (x + np.float32(0.044715) * x**3))))],
+    "gelu_tanh": [("0.5x(1+tanh(c(x+.044715x^3)))", lambda: 0.5 * x * (
+        1 + np.tanh(np.float32(0.7978846) * (x + np.float32(0.044715) * x**3))))],
     "silu": [("x/(1+np.exp(-x))", lambda: x / (1 + np.exp(-x)))],
   }
   if sp is not None:
@@ -65,7 +65,8 @@ def main():
   rows = []
   for f, refs in numpy_ops.items():
     rows.append((f"{f} 16M", {v: born_map(f) for v in variants}, refs))
-  rows.append(("sum 16M", {v: (lambda: vm.sum(x)) for v in variants}, [("np.sum(x)", lambda: np.sum(x))]))
+  rows.append(("sum 16M", {v: (lambda: vm.sum(x)) for v in variants},
+               [("np.sum(x)", lambda: np.sum(x))]))
 
   def np_softmax():
     e = np.exp(m - m.max(1, keepdims=True))
@@ -80,11 +81,13 @@ def main():
   rows.append(("log_softmax 4096x4096", {v: (lambda: vm.softmax(m, True, my)) for v in variants},
                [("numpy", np_log_softmax)]))
 
-  print(f"# numpy {np.__version__}, OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}"
-        f" OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', '(unset)')}; times in ms, best of {args.reps};"
-        " ratio = numpy / born")
-  head = f"{'op':22s}" + "".join(f" {'born ' + v:>12s}" for v in variants) + f"  {'numpy':34s} {'ms':>8s}" + \
-      "".join(f" {'ratio ' + v:>12s}" for v in variants)
+  env = os.environ.get
+  print(f"# numpy {np.__version__}, OPENBLAS_CORETYPE={env('OPENBLAS_CORETYPE', '(unset)')}"
+        f" OPENBLAS_L2_SIZE={env('OPENBLAS_L2_SIZE', '(unset)')}"
+        + (" numpy AVX-512 disabled" if env("NPY_DISABLE_CPU_FEATURES") else "")
+        + f"; ms, best of {args.reps}; ratio = numpy / born")
+  head = f"{'op':22s}" + "".join(f" {'born ' + v:>12s}" for v in variants)
+  head += f"  {'numpy':34s} {'ms':>8s}" + "".join(f" {'ratio ' + v:>12s}" for v in variants)
   print(head)
   for name, ours, refs in rows:
     t_ours = {}

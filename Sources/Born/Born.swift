@@ -1,2 +1,3 @@
+@_exported import BornAutodiff
 @_exported import BornCPU
 @_exported import BornCore

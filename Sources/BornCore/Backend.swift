@@ -107,6 +107,21 @@ public protocol Backend: Sendable {
   static func pool2d(
     _ kind: PoolKind, _ x: Storage, _ xLayout: Layout, params: Pool2DParams, into out: Storage,
     _ outShape: Shape, dtype: DType)
+
+  /// Gradient of `conv2d` with respect to its input: `gradOut` [N, O, OH, OW] (contiguous),
+  /// weights [O, C/groups, KH, KW]; writes contiguous `out` with shape `inputShape`.
+  static func conv2dBackwardInput(
+    _ gradOut: Storage, _ gradOutShape: Shape, _ w: Storage, _ wLayout: Layout, params: Conv2DParams,
+    into out: Storage, inputShape: Shape, dtype: DType)
+  /// Gradient of `conv2d` with respect to its weights; writes contiguous `out` with `weightShape`.
+  static func conv2dBackwardWeight(
+    _ x: Storage, _ xLayout: Layout, _ gradOut: Storage, _ gradOutShape: Shape, params: Conv2DParams,
+    into out: Storage, weightShape: Shape, dtype: DType)
+  /// Gradient of `pool2d` with respect to its input (max: to the first maximum of each window;
+  /// avg: spread evenly); writes contiguous `out` with the input's shape.
+  static func pool2dBackward(
+    _ kind: PoolKind, _ x: Storage, _ xLayout: Layout, _ gradOut: Storage, _ gradOutShape: Shape,
+    params: Pool2DParams, into out: Storage, dtype: DType)
 }
 
 extension Backend {

@@ -10,6 +10,8 @@
 #include <string.h>
 #ifdef _WIN32
 #include <malloc.h>
+#else
+#include <pthread.h>
 #endif
 
 static inline long min_l(long a, long b) { return a < b ? a : b; }
@@ -27,9 +29,21 @@ int born_gemm_tune_no_scratch;
 // MARK: - Thread-local scratch
 
 // One buffer per thread holds the packed blocks; it only grows, so steady-state calls never
-// touch the allocator.
+// touch the allocator. A pthread key frees it when the thread exits, so pools that retire
+// threads (GCD on Linux does) do not leak it.
 static _Thread_local char *scratch_buf;
 static _Thread_local size_t scratch_cap;
+
+#ifndef _WIN32
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static int scratch_key_ok;
+
+static void scratch_release(void *p) { free(p); }
+static void scratch_key_init(void) {
+  scratch_key_ok = pthread_key_create(&scratch_key, scratch_release) == 0;
+}
+#endif
 
 static void *scratch(long need) {
   size_t bytes = (size_t)need;
@@ -39,17 +53,16 @@ static void *scratch(long need) {
   if (bytes <= scratch_cap) return scratch_buf;
   size_t cap = bytes + bytes / 4;
   cap = (cap + 4095) & ~(size_t)4095;
-  void *p = NULL;
 #ifdef _WIN32
-  p = _aligned_malloc(cap, 64);
-#else
-  p = aligned_alloc(64, cap);
-#endif
+  void *p = _aligned_malloc(cap, 64);
   if (!p) return NULL;
-#ifdef _WIN32
   _aligned_free(scratch_buf);
 #else
+  void *p = aligned_alloc(64, cap);
+  if (!p) return NULL;
   free(scratch_buf);
+  pthread_once(&scratch_once, scratch_key_init);
+  if (scratch_key_ok) pthread_setspecific(scratch_key, p);
 #endif
   scratch_buf = p;
   scratch_cap = cap;
@@ -358,6 +371,10 @@ static int gemv_run(const type_ops *t, const born_gemm_kernels *kr, long m, long
 
 // MARK: - Blocked GEMM
 
+#ifndef GEMV_SPLIT_BYTES
+#define GEMV_SPLIT_BYTES 16
+#endif
+
 static void gemm_run(const type_ops *t, const born_gemm_kernels *kr, long m, long n, long k,
                      const char *a, long rsa, long csa, const char *b, long rsb, long csb,
                      char *c, long ldc, int accumulate, int ti, int tc) {
@@ -370,6 +387,20 @@ static void gemm_run(const type_ops *t, const born_gemm_kernels *kr, long m, lon
   if (k > 0 && (m == 1 || n == 1) &&
       gemv_run(t, kr, m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, ti, tc))
     return;
+  // A few columns (or rows) of C: a GEMV pass per column streams A at cache bandwidth, while
+  // the register tile would spend most of its lanes on padding.
+  if (k > 0 && n * es <= GEMV_SPLIT_BYTES && n < m && (rsa == 1 || csa == 1)) {
+    for (long j = 0; j < n; ++j)
+      gemv_run(t, kr, m, 1, k, a, rsa, csa, b + j * csb * es, rsb, csb, c + j * es, ldc,
+               accumulate, ti, tc);
+    return;
+  }
+  if (k > 0 && m * es <= GEMV_SPLIT_BYTES && m < n && (rsb == 1 || csb == 1)) {
+    for (long i = 0; i < m; ++i)
+      gemv_run(t, kr, 1, n, k, a + i * rsa * es, rsa, csa, b, rsb, csb, c + i * ldc * es, ldc,
+               accumulate, ti, tc);
+    return;
+  }
 
   long i0, i1, j0, j1;
   grid_split(m, n, (int)MR, (int)NR, tc, ti, &i0, &i1, &j0, &j1);

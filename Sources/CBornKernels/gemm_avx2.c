@@ -16,25 +16,53 @@ static const int32_t kMask[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0,
 
 #define S_MR 6
 
+// The k loops name every accumulator instead of indexing arrays: -O2 then needs no unrolling
+// to keep them in registers, and -O0 (debug builds) runs several times faster.
+#define ROWS6(R) R(0) R(1) R(2) R(3) R(4) R(5)
+#define S_DECL2(i) __m256 c##i##0 = _mm256_setzero_ps(), c##i##1 = c##i##0;
+#define S_DECL1(i) __m256 c##i##0 = _mm256_setzero_ps();
+#define S_ROW2(i)                                                                              \
+  {                                                                                            \
+    const __m256 t = _mm256_broadcast_ss(a + (i) * rsa);                                       \
+    c##i##0 = _mm256_fmadd_ps(t, b0, c##i##0);                                                 \
+    c##i##1 = _mm256_fmadd_ps(t, b1, c##i##1);                                                 \
+  }
+#define S_ROW1(i) c##i##0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + (i) * rsa), b0, c##i##0);
+#define OUT2(i) acc[i][0] = c##i##0, acc[i][1] = c##i##1;
+#define OUT1(i) acc[i][0] = c##i##0;
+
+INLINE T256 void s_loop2(long k, const float *a, long rsa, long csa, const float *b, long ldb,
+                         __m256 acc[S_MR][2]) {
+  ROWS6(S_DECL2)
+  for (long p = 0; p < k; ++p, a += csa, b += ldb) {
+    const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
+    ROWS6(S_ROW2)
+  }
+  ROWS6(OUT2)
+}
+
+INLINE T256 void s_loop1(long k, const float *a, long rsa, long csa, const float *b, long ldb,
+                         __m256 acc[S_MR][2]) {
+  ROWS6(S_DECL1)
+  for (long p = 0; p < k; ++p, a += csa, b += ldb) {
+    const __m256 b0 = _mm256_loadu_ps(b);
+    ROWS6(S_ROW1)
+  }
+  ROWS6(OUT1)
+}
+
+// A 6×8V tile (V = 2, or 1 for the narrow kernel), stored with lane masks when partial.
 INLINE T256 void s_tile(long k, const float *a, long rsa, long csa, const float *b, long ldb,
                         float *c, long ldc, long mr, long nr, int accumulate, const int V) {
-  __m256 acc[S_MR][2];
-  for (int i = 0; i < S_MR; ++i)
-    for (int v = 0; v < V; ++v) acc[i][v] = _mm256_setzero_ps();
   for (int i = 0; i < S_MR; ++i) {
     _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
     _mm_prefetch((const char *)(c + i * ldc + 8 * V - 1), _MM_HINT_T0);
   }
-  for (long p = 0; p < k; ++p) {
-    __m256 bv[2];
-    for (int v = 0; v < V; ++v) bv[v] = _mm256_loadu_ps(b + 8 * v);
-    for (int i = 0; i < S_MR; ++i) {
-      const __m256 ai = _mm256_broadcast_ss(a + i * rsa);
-      for (int v = 0; v < V; ++v) acc[i][v] = _mm256_fmadd_ps(ai, bv[v], acc[i][v]);
-    }
-    a += csa;
-    b += ldb;
-  }
+  __m256 acc[S_MR][2];
+  if (V == 2)
+    s_loop2(k, a, rsa, csa, b, ldb, acc);
+  else
+    s_loop1(k, a, rsa, csa, b, ldb, acc);
   if (mr == S_MR && nr == 8 * V) {
     for (int i = 0; i < S_MR; ++i)
       for (int v = 0; v < V; ++v) {
@@ -169,25 +197,48 @@ const born_gemm_kernels born_sgemm_avx2 = {
 
 #define D_MR 6
 
+#define D_DECL2(i) __m256d c##i##0 = _mm256_setzero_pd(), c##i##1 = c##i##0;
+#define D_DECL1(i) __m256d c##i##0 = _mm256_setzero_pd();
+#define D_ROW2(i)                                                                              \
+  {                                                                                            \
+    const __m256d t = _mm256_broadcast_sd(a + (i) * rsa);                                      \
+    c##i##0 = _mm256_fmadd_pd(t, b0, c##i##0);                                                 \
+    c##i##1 = _mm256_fmadd_pd(t, b1, c##i##1);                                                 \
+  }
+#define D_ROW1(i) c##i##0 = _mm256_fmadd_pd(_mm256_broadcast_sd(a + (i) * rsa), b0, c##i##0);
+
+INLINE T256 void d_loop2(long k, const double *a, long rsa, long csa, const double *b, long ldb,
+                         __m256d acc[D_MR][2]) {
+  ROWS6(D_DECL2)
+  for (long p = 0; p < k; ++p, a += csa, b += ldb) {
+    const __m256d b0 = _mm256_loadu_pd(b), b1 = _mm256_loadu_pd(b + 4);
+    ROWS6(D_ROW2)
+  }
+  ROWS6(OUT2)
+}
+
+INLINE T256 void d_loop1(long k, const double *a, long rsa, long csa, const double *b, long ldb,
+                         __m256d acc[D_MR][2]) {
+  ROWS6(D_DECL1)
+  for (long p = 0; p < k; ++p, a += csa, b += ldb) {
+    const __m256d b0 = _mm256_loadu_pd(b);
+    ROWS6(D_ROW1)
+  }
+  ROWS6(OUT1)
+}
+
+// A 6×4V tile (V = 2, or 1 for the narrow kernel), stored with lane masks when partial.
 INLINE T256 void d_tile(long k, const double *a, long rsa, long csa, const double *b, long ldb,
                         double *c, long ldc, long mr, long nr, int accumulate, const int V) {
-  __m256d acc[D_MR][2];
-  for (int i = 0; i < D_MR; ++i)
-    for (int v = 0; v < V; ++v) acc[i][v] = _mm256_setzero_pd();
   for (int i = 0; i < D_MR; ++i) {
     _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
     _mm_prefetch((const char *)(c + i * ldc + 4 * V - 1), _MM_HINT_T0);
   }
-  for (long p = 0; p < k; ++p) {
-    __m256d bv[2];
-    for (int v = 0; v < V; ++v) bv[v] = _mm256_loadu_pd(b + 4 * v);
-    for (int i = 0; i < D_MR; ++i) {
-      const __m256d ai = _mm256_broadcast_sd(a + i * rsa);
-      for (int v = 0; v < V; ++v) acc[i][v] = _mm256_fmadd_pd(ai, bv[v], acc[i][v]);
-    }
-    a += csa;
-    b += ldb;
-  }
+  __m256d acc[D_MR][2];
+  if (V == 2)
+    d_loop2(k, a, rsa, csa, b, ldb, acc);
+  else
+    d_loop1(k, a, rsa, csa, b, ldb, acc);
   if (mr == D_MR && nr == 4 * V) {
     for (int i = 0; i < D_MR; ++i)
       for (int v = 0; v < V; ++v) {

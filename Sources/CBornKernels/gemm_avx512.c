@@ -242,25 +242,48 @@ const born_gemm_kernels born_sgemm_avx512 = {
 
 #define D_MR 8
 
+#define D_DECL2(i) __m512d c##i##0 = _mm512_setzero_pd(), c##i##1 = c##i##0;
+#define D_DECL1(i) __m512d c##i##0 = _mm512_setzero_pd();
+#define D_ROW2(i)                                                                              \
+  {                                                                                            \
+    const __m512d t = _mm512_set1_pd(a[(i) * rsa]);                                            \
+    c##i##0 = _mm512_fmadd_pd(t, b0, c##i##0);                                                 \
+    c##i##1 = _mm512_fmadd_pd(t, b1, c##i##1);                                                 \
+  }
+#define D_ROW1(i) c##i##0 = _mm512_fmadd_pd(_mm512_set1_pd(a[(i) * rsa]), b0, c##i##0);
+
+INLINE T512 void d_loop2(long k, const double *a, long rsa, long csa, const double *b, long ldb,
+                         __m512d acc[D_MR][2]) {
+  ROWS8(D_DECL2)
+  for (long p = 0; p < k; ++p, a += csa, b += ldb) {
+    const __m512d b0 = _mm512_loadu_pd(b), b1 = _mm512_loadu_pd(b + 8);
+    ROWS8(D_ROW2)
+  }
+  ROWS8(OUT2)
+}
+
+INLINE T512 void d_loop1(long k, const double *a, long rsa, long csa, const double *b, long ldb,
+                         __m512d acc[D_MR][2]) {
+  ROWS8(D_DECL1)
+  for (long p = 0; p < k; ++p, a += csa, b += ldb) {
+    const __m512d b0 = _mm512_loadu_pd(b);
+    ROWS8(D_ROW1)
+  }
+  ROWS8(OUT1)
+}
+
+// An 8×8V tile (V = 2, or 1 for the narrow kernel), stored with masks when partial.
 INLINE T512 void d_tile(long k, const double *a, long rsa, long csa, const double *b, long ldb,
                         double *c, long ldc, long mr, long nr, int accumulate, const int V) {
-  __m512d acc[D_MR][2];
-  for (int i = 0; i < D_MR; ++i)
-    for (int v = 0; v < V; ++v) acc[i][v] = _mm512_setzero_pd();
   for (int i = 0; i < D_MR; ++i) {
     _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
     _mm_prefetch((const char *)(c + i * ldc + 8 * V - 1), _MM_HINT_T0);
   }
-  for (long p = 0; p < k; ++p) {
-    __m512d bv[2];
-    for (int v = 0; v < V; ++v) bv[v] = _mm512_loadu_pd(b + 8 * v);
-    for (int i = 0; i < D_MR; ++i) {
-      const __m512d ai = _mm512_set1_pd(a[i * rsa]);
-      for (int v = 0; v < V; ++v) acc[i][v] = _mm512_fmadd_pd(ai, bv[v], acc[i][v]);
-    }
-    a += csa;
-    b += ldb;
-  }
+  __m512d acc[D_MR][2];
+  if (V == 2)
+    d_loop2(k, a, rsa, csa, b, ldb, acc);
+  else
+    d_loop1(k, a, rsa, csa, b, ldb, acc);
   if (mr == D_MR && nr == 8 * V) {
     for (int i = 0; i < D_MR; ++i)
       for (int v = 0; v < V; ++v) {

@@ -1,7 +1,21 @@
 // Vector math: the generic C variant and the run-time dispatch to the AVX2 / AVX-512 variants.
 //
 // The generic variant evaluates each element in double with the C library and rounds once, so it
-// is nearly correctly rounded and serves as the reference for the vector variants.
+// is nearly correctly rounded and serves as the reference for the vector variants. Those are
+// written once, in vmath_internal.h, over a few vector primitives that each ISA file defines:
+// - exp: x = k ln2 + r with ln2 a float pair (the first product is exact in the fma), e^r as a
+//   degree-6 polynomial, then 2^k by scalef (AVX-512) or two power-of-two factors (AVX2), so that
+//   subnormal results round once. expm1, tanh = t / (t + 2) with t = expm1(2|x|), sigmoid, silu,
+//   softplus and gelu_tanh reuse the reduction; gelu_tanh carries its argument as a float pair.
+// - log, log1p: 2^e m with m in [sqrt(1/2), sqrt(2)) by integer arithmetic, log1p(m - 1) as a
+//   degree-10 polynomial; log1p folds the rounding error of 1 + x back into m - 1.
+// - sin, cos: k = round(x 2/pi), then x - k pi/2 and both polynomials in double, so the result
+//   rounds once; |x| > 2^20, inf and NaN go to sinf/cosf.
+// - erf: degree-7 polynomials on eight intervals of [0, 4), picked per lane by a permute.
+// - gelu: x Phi(x) with Phi(-|x|) = e^(-x^2/2) h(|x|), h tabulated in the same way (in 1/|x|
+//   beyond 5.25), x^2 as a float pair.
+// Coefficients come from Benchmarks/vmath-c/fit_poly.py (minimax fits with float32 coefficients);
+// test_vmath.py and exhaustive.c there measure the errors (README.md there: at most 3 ulps).
 #include "born_isa.h"
 #include "vmath_internal.h"
 
@@ -46,8 +60,8 @@ static float g_softplus(float x) {
   return (float)(d > 0 ? d + log1p(exp(-d)) : log1p(exp(d)));
 }
 
-#define G_MAP(FN)                                 \
-  do {                                            \
+#define G_MAP(FN)                                      \
+  do {                                                 \
     for (long i_ = 0; i_ < n; i_++) y[i_] = FN(x[i_]); \
   } while (0)
 

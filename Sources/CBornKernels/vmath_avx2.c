@@ -25,6 +25,9 @@ VM_FN VI vtaili(long k) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)k), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 VM_FN M vtail(long k) { return _mm256_castsi256_ps(vtaili(k)); }
+// p aligned to the vector size.
+VM_FN void vstream(float *p, V v) { _mm256_stream_ps(p, v); }
+VM_FN void vfence(void) { _mm_sfence(); }
 VM_FN V vload_n(const float *p, long k) { return _mm256_maskload_ps(p, vtaili(k)); }
 VM_FN void vstore_n(float *p, V v, long k) { _mm256_maskstore_ps(p, vtaili(k), v); }
 
@@ -106,20 +109,19 @@ VM_FN V vd_join(VD lo, VD hi) { return _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm2
 #define BORN_VM_KERNELS
 #include "vmath_internal.h"
 
+#define VM_RNE (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+
 // f32 -> f16 with F16C, round to nearest even; the instruction quiets NaNs and keeps their sign.
 VM_TARGET void born_f32_to_f16_avx2(const float *x, uint16_t *y, long n) {
   long i = 0;
   for (; i + 16 <= n; i += 16) {
-    __m128i a = _mm256_cvtps_ph(vload(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m128i b = _mm256_cvtps_ph(vload(x + i + 8), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    _mm_storeu_si128((__m128i *)(y + i), a);
-    _mm_storeu_si128((__m128i *)(y + i + 8), b);
+    _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(vload(x + i), VM_RNE));
+    _mm_storeu_si128((__m128i *)(y + i + 8), _mm256_cvtps_ph(vload(x + i + 8), VM_RNE));
   }
   for (; i < n; i += 8) {
     long m = n - i < 8 ? n - i : 8;
     uint16_t t[8];
-    _mm_storeu_si128((__m128i *)t, _mm256_cvtps_ph(vload_n(x + i, m), _MM_FROUND_TO_NEAREST_INT |
-                                                                           _MM_FROUND_NO_EXC));
+    _mm_storeu_si128((__m128i *)t, _mm256_cvtps_ph(vload_n(x + i, m), VM_RNE));
     memcpy(y + i, t, (size_t)m * sizeof(uint16_t));
   }
 }
@@ -148,7 +150,8 @@ VM_TARGET void born_f16_to_f32_avx2(const uint16_t *x, float *y, long n) {
 VM_FN VI vm_bf16_bits(V v) {
   VI b = vasi(v);
   VI lsb = _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1));
-  VI r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7fff)), lsb), 16);
+  VI r = _mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7fff)), lsb);
+  r = _mm256_srli_epi32(r, 16);
   VI q = _mm256_or_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(0x0040));
   VI nan = _mm256_cmpgt_epi32(_mm256_and_si256(b, _mm256_set1_epi32(0x7fffffff)),
                               _mm256_set1_epi32(0x7f800000));
@@ -177,7 +180,8 @@ VM_FN V vm_bf16_to_f32(__m128i h) {
 
 VM_TARGET void born_bf16_to_f32_avx2(const uint16_t *x, float *y, long n) {
   long i = 0;
-  for (; i + 8 <= n; i += 8) vstore(y + i, vm_bf16_to_f32(_mm_loadu_si128((const __m128i *)(x + i))));
+  for (; i + 8 <= n; i += 8)
+    vstore(y + i, vm_bf16_to_f32(_mm_loadu_si128((const __m128i *)(x + i))));
   if (i < n) {
     uint16_t t[8] = {0};
     memcpy(t, x + i, (size_t)(n - i) * sizeof(uint16_t));

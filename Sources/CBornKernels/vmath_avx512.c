@@ -21,6 +21,9 @@ VM_FN VI viset(int a) { return _mm512_set1_epi32(a); }
 VM_FN V vload(const float *p) { return _mm512_loadu_ps(p); }
 VM_FN void vstore(float *p, V v) { _mm512_storeu_ps(p, v); }
 VM_FN M vtail(long k) { return (M)((1u << k) - 1); }
+// p aligned to the vector size.
+VM_FN void vstream(float *p, V v) { _mm512_stream_ps(p, v); }
+VM_FN void vfence(void) { _mm_sfence(); }
 VM_FN V vload_n(const float *p, long k) { return _mm512_maskz_loadu_ps(vtail(k), p); }
 VM_FN void vstore_n(float *p, V v, long k) { _mm512_mask_storeu_ps(p, vtail(k), v); }
 
@@ -102,16 +105,15 @@ VM_FN V vd_join(VD lo, VD hi) {
 #define BORN_VM_KERNELS
 #include "vmath_internal.h"
 
+#define VM_RNE (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+
 // f32 -> f16 with F16C, round to nearest even; the instruction quiets NaNs and keeps their sign.
 VM_TARGET void born_f32_to_f16_avx512(const float *x, uint16_t *y, long n) {
   long i = 0;
   for (; i + 16 <= n; i += 16)
-    _mm256_storeu_si256((__m256i *)(y + i),
-                        _mm512_cvtps_ph(vload(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-  if (i < n) {
-    __m256i h = _mm512_cvtps_ph(vload_n(x + i, n - i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    _mm256_mask_storeu_epi16(y + i, vtail(n - i), h);
-  }
+    _mm256_storeu_si256((__m256i *)(y + i), _mm512_cvtps_ph(vload(x + i), VM_RNE));
+  if (i < n)
+    _mm256_mask_storeu_epi16(y + i, vtail(n - i), _mm512_cvtps_ph(vload_n(x + i, n - i), VM_RNE));
 }
 
 // Sets the quiet bit of NaN lanes (f32 bits in v).
@@ -123,7 +125,7 @@ VM_FN VI vm_quiet(VI v) {
 VM_TARGET void born_f16_to_f32_avx512(const uint16_t *x, float *y, long n) {
   long i = 0;
   for (; i + 16 <= n; i += 16)
-    vstore(y + i, vasf(vm_quiet(vasi(_mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(x + i)))))));
+    vstore(y + i, vasf(vm_quiet(vasi(_mm512_cvtph_ps(_mm256_loadu_si256((const void *)(x + i)))))));
   if (i < n) {
     __m256i h = _mm256_maskz_loadu_epi16(vtail(n - i), x + i);
     vstore_n(y + i, vasf(vm_quiet(vasi(_mm512_cvtph_ps(h)))), n - i);
@@ -144,7 +146,8 @@ VM_TARGET void born_f32_to_bf16_avx512(const float *x, uint16_t *y, long n) {
   long i = 0;
   for (; i + 16 <= n; i += 16)
     _mm256_storeu_si256((__m256i *)(y + i), _mm512_cvtepi32_epi16(vm_bf16_bits(vload(x + i))));
-  if (i < n) _mm512_mask_cvtepi32_storeu_epi16(y + i, vtail(n - i), vm_bf16_bits(vload_n(x + i, n - i)));
+  if (i < n)
+    _mm512_mask_cvtepi32_storeu_epi16(y + i, vtail(n - i), vm_bf16_bits(vload_n(x + i, n - i)));
 }
 
 VM_FN V vm_bf16_to_f32(__m256i h) {

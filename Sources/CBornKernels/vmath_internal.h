@@ -181,9 +181,13 @@ VM_FN V k_expm1(V x) {
 }
 
 VM_FN V k_tanh(V x) {
-  // tanh|x| = t / (t + 2) with t = expm1(2|x|); tanh(10) rounds to 1.
+  // tanh a = t / (t + 2), t = expm1(2a). With 2a = k ln2 + r and E = 2^k, t = E em + (E - 1),
+  // em = expm1(r): E - 1 is exact while it matters (k <= 24), and for k = 0 t is em itself, so
+  // small |x| keep their relative accuracy. tanh(10) rounds to 1.
   V a = vmin(vset(10.0f), vabs(x));
-  V t = k_expm1_core(vadd(a, a));
+  V k, r = k_exp_reduce(vadd(a, a), &k);
+  V e = vpow2(vcvt(k));
+  V t = vfma(e, k_expm1_poly(r), vsub(e, vset(1.0f)));
   return vcopysign(vdiv(t, vadd(t, vset(2.0f))), x);
 }
 
@@ -368,11 +372,24 @@ VM_FN V k_sincos(V x, int cosine) {
   return cosine ? y : vsel(veq(x, vzero()), x, y);
 }
 
-#define VM_MAP(KERNEL)                                                                  \
-  do {                                                                                  \
-    long i_ = 0;                                                                        \
-    for (; i_ + W <= n; i_ += W) vstore(y + i_, KERNEL(vload(x + i_)));                 \
-    if (i_ < n) vstore_n(y + i_, KERNEL(vload_n(x + i_, n - i_)), n - i_);              \
+// Outputs of at least VM_STREAM_MIN floats (32 MB, an L3's worth; not in place) are written with
+// non-temporal stores: they would not stay in cache anyway, and skipping the read-for-ownership
+// of the destination saves a third of the memory traffic of these bandwidth-bound loops
+// (exp of 16M floats: 3.2 -> 2.6 ms on Zen 5). Below that a consumer finds the output in L3.
+enum { VM_STREAM_MIN = 1 << 23 };
+
+#define VM_MAP(KERNEL)                                                               \
+  do {                                                                               \
+    long i_ = 0;                                                                     \
+    if (n >= VM_STREAM_MIN && x != y && ((uintptr_t)y & 3) == 0) {                   \
+      long head_ = (long)((-(uintptr_t)y / sizeof(float)) & (W - 1));                \
+      if (head_) vstore_n(y, KERNEL(vload_n(x, head_)), head_);                      \
+      for (i_ = head_; i_ + W <= n; i_ += W) vstream(y + i_, KERNEL(vload(x + i_))); \
+      vfence();                                                                      \
+    } else {                                                                         \
+      for (; i_ + W <= n; i_ += W) vstore(y + i_, KERNEL(vload(x + i_)));            \
+    }                                                                                \
+    if (i_ < n) vstore_n(y + i_, KERNEL(vload_n(x + i_, n - i_)), n - i_);           \
   } while (0)
 
 static VM_TARGET void vm_map_sincos(const float *x, float *y, long n, int cosine) {
@@ -473,7 +490,8 @@ VM_TARGET float VM_NAME(born_max_f32)(const float *x, long n) {
   M nan = vnan(m0);
   long i = 0;
   for (; i + 4 * W <= n; i += 4 * W) {
-    V v0 = vload(x + i), v1 = vload(x + i + W), v2 = vload(x + i + 2 * W), v3 = vload(x + i + 3 * W);
+    V v0 = vload(x + i), v1 = vload(x + i + W);
+    V v2 = vload(x + i + 2 * W), v3 = vload(x + i + 3 * W);
     m0 = vmax(m0, v0);
     m1 = vmax(m1, v1);
     m2 = vmax(m2, v2);
