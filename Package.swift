@@ -8,6 +8,8 @@ let package = Package(
     .library(name: "BornCore", targets: ["BornCore"]),
     .library(name: "BornCPU", targets: ["BornCPU"]),
     .library(name: "BornAutodiff", targets: ["BornAutodiff"]),
+    .library(name: "BornNN", targets: ["BornNN"]),
+    .library(name: "BornOptim", targets: ["BornOptim"]),
     .executable(name: "born", targets: ["born"]),
   ],
   dependencies: [
@@ -22,8 +24,12 @@ let package = Package(
     .target(name: "BornCPU", dependencies: ["BornCore", "CBornKernels"]),
     // Reverse-mode automatic differentiation as a backend that wraps any backend.
     .target(name: "BornAutodiff", dependencies: ["BornCore"]),
+    // Modules, layers, losses and initializers.
+    .target(name: "BornNN", dependencies: ["BornCore", "BornAutodiff"]),
+    // Optimizers, learning-rate schedulers, gradient clipping.
+    .target(name: "BornOptim", dependencies: ["BornCore", "BornAutodiff", "BornNN"]),
     // Umbrella module re-exporting the libraries.
-    .target(name: "Born", dependencies: ["BornCore", "BornCPU", "BornAutodiff"]),
+    .target(name: "Born", dependencies: ["BornCore", "BornCPU", "BornAutodiff", "BornNN", "BornOptim"]),
     // The command-line tool.
     .executableTarget(
       name: "born",
@@ -37,5 +43,7 @@ let package = Package(
     .testTarget(name: "BornCoreTests", dependencies: ["Born", "BornTestSupport"]),
     .testTarget(name: "BornCPUTests", dependencies: ["Born", "BornTestSupport", "CBornKernels"]),
     .testTarget(name: "BornAutodiffTests", dependencies: ["Born", "BornTestSupport"]),
+    .testTarget(name: "BornNNTests", dependencies: ["Born", "BornTestSupport"]),
+    .testTarget(name: "BornOptimTests", dependencies: ["Born", "BornTestSupport"]),
   ]
 )

@@ -1,3 +1,5 @@
 @_exported import BornAutodiff
 @_exported import BornCPU
 @_exported import BornCore
+@_exported import BornNN
+@_exported import BornOptim

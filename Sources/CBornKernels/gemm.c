@@ -371,10 +371,6 @@ static int gemv_run(const type_ops *t, const born_gemm_kernels *kr, long m, long
 
 // MARK: - Blocked GEMM
 
-#ifndef GEMV_SPLIT_BYTES
-#define GEMV_SPLIT_BYTES 16
-#endif
-
 static void gemm_run(const type_ops *t, const born_gemm_kernels *kr, long m, long n, long k,
                      const char *a, long rsa, long csa, const char *b, long rsb, long csb,
                      char *c, long ldc, int accumulate, int ti, int tc) {
@@ -387,15 +383,15 @@ static void gemm_run(const type_ops *t, const born_gemm_kernels *kr, long m, lon
   if (k > 0 && (m == 1 || n == 1) &&
       gemv_run(t, kr, m, n, k, a, rsa, csa, b, rsb, csb, c, ldc, accumulate, ti, tc))
     return;
-  // A few columns (or rows) of C: a GEMV pass per column streams A at cache bandwidth, while
-  // the register tile would spend most of its lanes on padding.
-  if (k > 0 && n * es <= GEMV_SPLIT_BYTES && n < m && (rsa == 1 || csa == 1)) {
+  // Two to four columns (or two rows) of C: a GEMV pass per column streams A at cache
+  // bandwidth, while the register tile would spend most of its lanes on padding.
+  if (k > 0 && n * es <= 16 && n < m && (rsa == 1 || csa == 1)) {
     for (long j = 0; j < n; ++j)
       gemv_run(t, kr, m, 1, k, a, rsa, csa, b + j * csb * es, rsb, csb, c + j * es, ldc,
                accumulate, ti, tc);
     return;
   }
-  if (k > 0 && m * es <= GEMV_SPLIT_BYTES && m < n && (rsb == 1 || csb == 1)) {
+  if (k > 0 && m * es <= 8 && m < n && (rsb == 1 || csb == 1)) {
     for (long i = 0; i < m; ++i)
       gemv_run(t, kr, 1, n, k, a + i * rsa * es, rsa, csa, b, rsb, csb, c + i * ldc * es, ldc,
                accumulate, ti, tc);
