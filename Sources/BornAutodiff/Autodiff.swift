@@ -24,10 +24,12 @@ public enum Autodiff<Base: Backend>: Backend {
   public static var defaultDevice: Device { Base.defaultDevice }
   public static func device(of storage: Storage) -> Device { Base.device(of: storage.base) }
 
-  /// In-place writes are refused for tracked storage and for storage whose base buffer a
-  /// backward rule may still read.
+  /// In-place writes are refused while gradients are recorded (the op about to run may be
+  /// tracked through its other operand, and its rule may need this operand's values), for
+  /// tracked storage, and for storage whose base buffer a backward rule may still read.
   public static func isUniquelyReferenced(_ storage: inout Storage) -> Bool {
-    isKnownUniquelyReferenced(&storage) && storage.node == nil && Base.isUniquelyReferenced(&storage.base)
+    !GradMode.isEnabled && isKnownUniquelyReferenced(&storage) && storage.node == nil
+      && Base.isUniquelyReferenced(&storage.base)
   }
 }
 

@@ -44,6 +44,20 @@ public struct Gradients<Base: Backend>: Sendable {
   }
 }
 
+extension Tensor {
+  /// The values on the base backend (no tape), sharing storage.
+  public func baseTensor<Base>() -> Tensor<Element, Base> where B == Autodiff<Base> {
+    Tensor<Element, Base>(storage: storage.base, layout: layout)
+  }
+
+  /// Wraps a base-backend tensor as a constant of the autodiff backend (sharing storage).
+  public init<Base>(constant base: Tensor<Element, Base>) where B == Autodiff<Base> {
+    let count = base.layout.storageExtent
+    self.init(storage: AutodiffStorage<Base>(base.storage, count: count), layout: base.layout)
+  }
+
+}
+
 extension Tensor where Element: FloatElement {
   /// A leaf that gradients are computed for: same values, sharing storage with this tensor's
   /// base buffer.
@@ -63,17 +77,6 @@ extension Tensor where Element: FloatElement {
   /// The same values, cut off from the tape (a constant for later ops).
   public func detached<Base>() -> Tensor where B == Autodiff<Base> {
     Tensor(storage: AutodiffStorage<Base>(storage.base, count: storage.count), layout: layout)
-  }
-
-  /// The values on the base backend (no tape), sharing storage.
-  public func baseTensor<Base>() -> Tensor<Element, Base> where B == Autodiff<Base> {
-    Tensor<Element, Base>(storage: storage.base, layout: layout)
-  }
-
-  /// Wraps a base-backend tensor as a constant of the autodiff backend (sharing storage).
-  public init<Base>(constant base: Tensor<Element, Base>) where B == Autodiff<Base> {
-    let count = base.layout.storageExtent
-    self.init(storage: AutodiffStorage<Base>(base.storage, count: count), layout: base.layout)
   }
 
   /// Backpropagates from this tensor and returns the gradients of every leaf it depends on.

@@ -25,6 +25,20 @@ public protocol Module<Element, B> {
   associatedtype B: Backend
   /// Calls `visit` with each parameter's key (prefixed) and the parameter itself, `inout`.
   mutating func visitParameters(prefix: String, _ visit: ParameterVisitor<Element, B>)
+  /// Calls `visit` with each non-trained state tensor (batch norm's running statistics) and its
+  /// key. The default visits nothing.
+  mutating func visitBuffers(prefix: String, _ visit: ParameterVisitor<Element, B>)
+  /// Visits this module as entry `index` of a ``Sequential`` and returns the next index; chains
+  /// of layers number their members. The default visits parameters and buffers under
+  /// `prefix + "\(index)."`.
+  mutating func visitAsSequenceEntry(
+    index: Int, prefix: String, _ kind: VisitKind, _ visit: ParameterVisitor<Element, B>
+  ) -> Int
+}
+
+/// Which tensors a visit is for.
+public enum VisitKind: Sendable {
+  case parameters, buffers
 }
 
 /// The callback of ``Module/visitParameters(prefix:_:)``.
@@ -38,6 +52,26 @@ public protocol Layer<Element, B>: Module {
 }
 
 extension Module {
+  public mutating func visitBuffers(prefix: String, _ visit: ParameterVisitor<Element, B>) {}
+
+  public mutating func visitAsSequenceEntry(
+    index: Int, prefix: String, _ kind: VisitKind, _ visit: ParameterVisitor<Element, B>
+  ) -> Int {
+    switch kind {
+    case .parameters: visitParameters(prefix: prefix + "\(index).", visit)
+    case .buffers: visitBuffers(prefix: prefix + "\(index).", visit)
+    }
+    return index + 1
+  }
+
+  /// Every buffer (non-trained state) with its key.
+  public var buffers: [(key: String, value: Tensor<Element, B>)] {
+    var copy = self
+    var list: [(String, Tensor<Element, B>)] = []
+    copy.visitBuffers(prefix: "") { key, p in list.append((key, p)) }
+    return list
+  }
+
   /// Visits parameters with no key prefix.
   public mutating func visitParameters(_ visit: ParameterVisitor<Element, B>) {
     visitParameters(prefix: "", visit)

@@ -67,6 +67,15 @@ struct AutodiffAPITests {
     for (a, b) in zip(g[x]!.toArray(), e) { #expect(abs(a - b) < 1e-4) }
   }
 
+  @Test func untrackedTemporaryOperandIsNotOverwritten() {
+    // The divisor is an untracked temporary that the div rule needs: it must not receive the
+    // quotient in place.
+    let x = FT([1, 2, 3]).requiringGrad()
+    let y = x.sum() / FT([2, 2]).sum()
+    #expect(y.item() == 1.5)
+    #expect(y.backward()[x]!.toArray() == [0.25, 0.25, 0.25])
+  }
+
   @Test func inferenceOnTheBaseBackendHasNoTape() {
     let x = Tensor<Float, CPU>([1, 2])
     let y = x * 2 + 1
