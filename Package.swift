@@ -10,6 +10,7 @@ let package = Package(
     .library(name: "BornAutodiff", targets: ["BornAutodiff"]),
     .library(name: "BornNN", targets: ["BornNN"]),
     .library(name: "BornOptim", targets: ["BornOptim"]),
+    .library(name: "BornData", targets: ["BornData"]),
     .executable(name: "born", targets: ["born"]),
   ],
   dependencies: [
@@ -28,8 +29,12 @@ let package = Package(
     .target(name: "BornNN", dependencies: ["BornCore", "BornAutodiff"]),
     // Optimizers, learning-rate schedulers, gradient clipping.
     .target(name: "BornOptim", dependencies: ["BornCore", "BornAutodiff", "BornNN"]),
+    // zlib (system library) for gzip-compressed data files.
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    // Datasets, data loaders, transforms, and the MNIST IDX reader.
+    .target(name: "BornData", dependencies: ["BornCore", "CZlib"]),
     // Umbrella module re-exporting the libraries.
-    .target(name: "Born", dependencies: ["BornCore", "BornCPU", "BornAutodiff", "BornNN", "BornOptim"]),
+    .target(name: "Born", dependencies: ["BornCore", "BornCPU", "BornAutodiff", "BornNN", "BornOptim", "BornData"]),
     // The command-line tool.
     .executableTarget(
       name: "born",
@@ -45,5 +50,6 @@ let package = Package(
     .testTarget(name: "BornAutodiffTests", dependencies: ["Born", "BornTestSupport"]),
     .testTarget(name: "BornNNTests", dependencies: ["Born", "BornTestSupport"]),
     .testTarget(name: "BornOptimTests", dependencies: ["Born", "BornTestSupport"]),
+    .testTarget(name: "BornDataTests", dependencies: ["Born", "BornTestSupport"]),
   ]
 )

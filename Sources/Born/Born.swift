@@ -1,5 +1,6 @@
 @_exported import BornAutodiff
 @_exported import BornCPU
 @_exported import BornCore
+@_exported import BornData
 @_exported import BornNN
 @_exported import BornOptim
