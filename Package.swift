@@ -11,6 +11,7 @@ let package = Package(
     .library(name: "BornNN", targets: ["BornNN"]),
     .library(name: "BornOptim", targets: ["BornOptim"]),
     .library(name: "BornData", targets: ["BornData"]),
+    .library(name: "BornIO", targets: ["BornIO"]),
     .executable(name: "born", targets: ["born"]),
   ],
   dependencies: [
@@ -33,8 +34,10 @@ let package = Package(
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     // Datasets, data loaders, transforms, and the MNIST IDX reader.
     .target(name: "BornData", dependencies: ["BornCore", "CZlib"]),
+    // Model files: safetensors reading and writing, state dicts.
+    .target(name: "BornIO", dependencies: ["BornCore", "BornNN"]),
     // Umbrella module re-exporting the libraries.
-    .target(name: "Born", dependencies: ["BornCore", "BornCPU", "BornAutodiff", "BornNN", "BornOptim", "BornData"]),
+    .target(name: "Born", dependencies: ["BornCore", "BornCPU", "BornAutodiff", "BornNN", "BornOptim", "BornData", "BornIO"]),
     // The command-line tool.
     .executableTarget(
       name: "born",

@@ -2,5 +2,6 @@
 @_exported import BornCPU
 @_exported import BornCore
 @_exported import BornData
+@_exported import BornIO
 @_exported import BornNN
 @_exported import BornOptim

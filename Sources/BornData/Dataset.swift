@@ -26,7 +26,10 @@ public struct DataLoader<Dataset: BatchDataset>: Sendable {
   public let dropLast: Bool
   public let prefetch: Bool
 
-  public init(_ dataset: Dataset, batchSize: Int, shuffle: Bool = false, seed: UInt64 = 0, dropLast: Bool = false, prefetch: Bool = true) {
+  public init(
+    _ dataset: Dataset, batchSize: Int, shuffle: Bool = false, seed: UInt64 = 0, dropLast: Bool = false,
+    prefetch: Bool = true
+  ) {
     precondition(batchSize > 0, "DataLoader: batch size \(batchSize) must be positive")
     self.dataset = dataset
     self.batchSize = batchSize

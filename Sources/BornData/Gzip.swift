@@ -20,7 +20,8 @@ public enum DataFileError: Error, CustomStringConvertible, Equatable {
     case .badMagic(let p, let f): "\(p): not an IDX file (magic bytes \(f), expected 00 00 08 0N)"
     case .truncated(let p, let e, let a): "\(p): truncated: the header promises \(e) bytes, the file has \(a)"
     case .absurdDimensions(let p, let d): "\(p): absurd dimensions \(d)"
-    case .unsupportedElementType(let p, let c): "\(p): element type 0x\(String(c, radix: 16)) is not supported (only unsigned bytes, 0x08)"
+    case .unsupportedElementType(let p, let c):
+      "\(p): element type 0x\(String(c, radix: 16)) is not supported (only unsigned bytes, 0x08)"
     case .countMismatch(let i, let ic, let l, let lc): "\(i) has \(ic) images but \(l) has \(lc) labels"
     case .wrongRank(let p, let e, let f): "\(p): expected \(e) dimensions, found \(f)"
     case .labelOutOfRange(let p, let i, let v): "\(p): label \(v) at index \(i) is outside 0...9"

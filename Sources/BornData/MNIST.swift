@@ -33,7 +33,8 @@ public struct MNIST: BatchDataset {
   public static let standardStd: Float = 0.3081
 
   /// Loads a split from `directory`, accepting `.gz` or uncompressed files.
-  public init(directory: String, split: Split, mean: Float = MNIST.standardMean, std: Float = MNIST.standardStd) throws {
+  public init(directory: String, split: Split, mean: Float = MNIST.standardMean, std: Float = MNIST.standardStd) throws
+  {
     func find(_ base: String) throws -> String {
       for name in [base + ".gz", base] {
         let path = directory + "/" + name
@@ -43,11 +44,16 @@ public struct MNIST: BatchDataset {
     }
     let imagesPath = try find("\(split.prefix)-images-idx3-ubyte")
     let labelsPath = try find("\(split.prefix)-labels-idx1-ubyte")
-    try self.init(images: IDXArray(contentsOf: imagesPath), imagesPath: imagesPath, labels: IDXArray(contentsOf: labelsPath), labelsPath: labelsPath, mean: mean, std: std)
+    try self.init(
+      images: IDXArray(contentsOf: imagesPath), imagesPath: imagesPath, labels: IDXArray(contentsOf: labelsPath),
+      labelsPath: labelsPath, mean: mean, std: std)
   }
 
   /// Builds the dataset from parsed IDX arrays, checking ranks, counts and label values.
-  public init(images: IDXArray, imagesPath: String, labels: IDXArray, labelsPath: String, mean: Float = MNIST.standardMean, std: Float = MNIST.standardStd) throws {
+  public init(
+    images: IDXArray, imagesPath: String, labels: IDXArray, labelsPath: String, mean: Float = MNIST.standardMean,
+    std: Float = MNIST.standardStd
+  ) throws {
     guard images.dimensions.count == 3 else {
       throw DataFileError.wrongRank(path: imagesPath, expected: 3, found: images.dimensions.count)
     }
@@ -55,7 +61,8 @@ public struct MNIST: BatchDataset {
       throw DataFileError.wrongRank(path: labelsPath, expected: 1, found: labels.dimensions.count)
     }
     guard images.dimensions[0] == labels.dimensions[0] else {
-      throw DataFileError.countMismatch(images: imagesPath, imageCount: images.dimensions[0], labels: labelsPath, labelCount: labels.dimensions[0])
+      throw DataFileError.countMismatch(
+        images: imagesPath, imageCount: images.dimensions[0], labels: labelsPath, labelCount: labels.dimensions[0])
     }
     if let bad = labels.bytes.firstIndex(where: { $0 > 9 }) {
       throw DataFileError.labelOutOfRange(path: labelsPath, index: bad, value: Int(labels.bytes[bad]))
@@ -72,7 +79,9 @@ public struct MNIST: BatchDataset {
   /// The first `n` samples (for quick runs and tests).
   public func prefix(_ n: Int) -> MNIST {
     let k = min(n, count)
-    return MNIST(pixels: Array(pixels[0..<(k * rows * cols)]), labels: Array(labels[0..<k]), count: k, rows: rows, cols: cols, mean: mean, std: std)
+    return MNIST(
+      pixels: Array(pixels[0..<(k * rows * cols)]), labels: Array(labels[0..<k]), count: k, rows: rows, cols: cols,
+      mean: mean, std: std)
   }
 
   private init(pixels: [UInt8], labels: [UInt8], count: Int, rows: Int, cols: Int, mean: Float, std: Float) {
@@ -113,6 +122,7 @@ public struct MNIST: BatchDataset {
         }
       }
     }
-    return Batch(images: images, labels: indices.map { Int64(labels[$0]) }, count: indices.count, rows: rows, cols: cols)
+    return Batch(
+      images: images, labels: indices.map { Int64(labels[$0]) }, count: indices.count, rows: rows, cols: cols)
   }
 }

@@ -250,8 +250,8 @@ typedef double gen_vd __attribute__((vector_size(16)));
     }                                                                                           \
   }                                                                                             \
                                                                                                 \
-  static const type_ops S##ops = {(long)sizeof(T), S##pack_a, S##pack_b, S##naive, S##gather,         \
-                                  S##scatter};                                                  \
+  static const type_ops S##ops = {(long)sizeof(T), S##pack_a,  S##pack_b,                      \
+                                  S##naive,        S##gather,  S##scatter};                     \
   static const born_gemm_kernels S##generic = {                                                 \
       .mr = GEN_MR, .nr = GNR, .nr_narrow = 0, .mc = 128, .kc = 256, .nc = 2048,                \
       .ukr = S##ukr, .ukr_narrow = NULL, .pack_a_rows = NULL, .gemv_n = S##gemv_n,              \

@@ -135,7 +135,8 @@ T256 static void s_gemv_n(long k, long n, const void *xv, const void *mv, long l
     const __m256 x0 = _mm256_set1_ps(xs0);
     long j = 0;
     for (; j < nv; j += 8)
-      _mm256_storeu_ps(y + j, _mm256_fmadd_ps(x0, _mm256_loadu_ps(m0 + j), _mm256_loadu_ps(y + j)));
+      _mm256_storeu_ps(y + j,
+                       _mm256_fmadd_ps(x0, _mm256_loadu_ps(m0 + j), _mm256_loadu_ps(y + j)));
     for (; j < n; ++j) y[j] += xs0 * m0[j];
   }
 }
@@ -312,7 +313,8 @@ T256 static void d_gemv_n(long k, long n, const void *xv, const void *mv, long l
     const __m256d x0 = _mm256_set1_pd(xs0);
     long j = 0;
     for (; j < nv; j += 4)
-      _mm256_storeu_pd(y + j, _mm256_fmadd_pd(x0, _mm256_loadu_pd(m0 + j), _mm256_loadu_pd(y + j)));
+      _mm256_storeu_pd(y + j,
+                       _mm256_fmadd_pd(x0, _mm256_loadu_pd(m0 + j), _mm256_loadu_pd(y + j)));
     for (; j < n; ++j) y[j] += xs0 * m0[j];
   }
 }

@@ -181,7 +181,8 @@ T512 static void s_gemv_n(long k, long n, const void *xv, const void *mv, long l
     const __m512 x0 = _mm512_set1_ps(x[p]);
     for (long j = 0; j < n; j += 16) {
       const __mmask16 mk = j < nv ? (__mmask16)0xFFFF : tail;
-      __m512 s = _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(mk, m0 + j), _mm512_maskz_loadu_ps(mk, y + j));
+      __m512 s = _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(mk, m0 + j),
+                                 _mm512_maskz_loadu_ps(mk, y + j));
       _mm512_mask_storeu_ps(y + j, mk, s);
     }
   }

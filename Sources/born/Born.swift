@@ -6,7 +6,7 @@ struct BornCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "born",
     abstract: "Born: deep learning for Swift.",
-    subcommands: [Info.self, Bench.self]
+    subcommands: [Train.self, Eval.self, Info.self, Bench.self]
   )
 }
 

@@ -78,7 +78,8 @@ struct MNISTTests {
       Issue.record("zero dimension not rejected")
       return
     }
-    guard case .unsupportedElementType? = error(idxHeader([2], type: 0x0D) + [0, 0, 0, 0, 0, 0, 0, 0], "float.idx") else {
+    guard case .unsupportedElementType? = error(idxHeader([2], type: 0x0D) + [0, 0, 0, 0, 0, 0, 0, 0], "float.idx")
+    else {
       Issue.record("unsupported type not rejected")
       return
     }

@@ -50,13 +50,15 @@ func load<M: Module>(_ fixture: [String: FixtureTensor], into model: inout M) wh
 
 @Suite("Models against PyTorch")
 struct ModelTests {
-  func check<L: Layer>(_ model: L, _ f: ModelFixture) where L.Element == Float, L.B == AD, L.Input == FT, L.Output == FT {
+  func check<L: Layer>(_ model: L, _ f: ModelFixture)
+  where L.Element == Float, L.B == AD, L.Input == FT, L.Output == FT {
     var m = model
     load(f.params, into: &m)
     let x = FT(constant: f.input.tensor(Float.self))
     let y = Tensor<Int64, AD>(constant: f.target.tensor(Int64.self))
     let loss = Loss.crossEntropy(m(x), y)
-    #expect(abs(Double(loss.item()) - f.loss) <= 1e-5 * abs(f.loss) + 1e-6, "\(f.name) loss \(loss.item()) vs \(f.loss)")
+    #expect(
+      abs(Double(loss.item()) - f.loss) <= 1e-5 * abs(f.loss) + 1e-6, "\(f.name) loss \(loss.item()) vs \(f.loss)")
     let grads = loss.backward()
     for (key, p) in m.parameters {
       let torchKey = String(key.dropFirst("layers.".count))
