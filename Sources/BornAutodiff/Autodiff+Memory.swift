@@ -86,3 +86,25 @@ extension Raw {
   /// This tensor, copied when it still shares `storage` (so a gradient buffer is never aliased).
   func copyIfShared(_ other: B.Storage) -> Raw { storage === other ? copy() : self }
 }
+
+extension Autodiff {
+  public static func adamStep(
+    _ hyper: AdamStep, parameter: Storage, gradient: Storage, m: Storage, v: Storage, vMax: Storage?,
+    into out: Storage, count: Int, dtype: DType
+  ) {
+    Base.adamStep(
+      hyper, parameter: parameter.base, gradient: gradient.base, m: m.base, v: v.base, vMax: vMax?.base, into: out.base,
+      count: count, dtype: dtype)
+    out.node = nil
+  }
+
+  public static func sgdStep(
+    _ hyper: SGDStep, parameter: Storage, gradient: Storage, momentumBuffer: Storage?, into out: Storage, count: Int,
+    dtype: DType
+  ) {
+    Base.sgdStep(
+      hyper, parameter: parameter.base, gradient: gradient.base, momentumBuffer: momentumBuffer?.base, into: out.base,
+      count: count, dtype: dtype)
+    out.node = nil
+  }
+}

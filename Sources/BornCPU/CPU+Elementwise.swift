@@ -59,6 +59,19 @@ extension CPU {
       }
       return
     }
+    if op == .sqrt || op == .rsqrt {
+      let plan = StridedPlan(Layout(contiguous: xl.shape), xl)
+      plan.forEachRow(grain: 1 << 16) { off, n, st in
+        let o = out + off[0]
+        var src = x + off[1]
+        if st[1] != 1 {
+          for i in 0..<n { o[i] = x[off[1] + i * st[1]] }
+          src = UnsafePointer(o)
+        }
+        if op == .sqrt { born_vsqrt_f32(src, o, n) } else { born_vrsqrt_f32(src, o, n) }
+      }
+      return
+    }
     if commonFloatUnary(op, x, xl, out) { return }
     switch op {
     case .elu(let alpha):

@@ -92,6 +92,13 @@ extension CPU {
     _ p: Conv2DParams, _ cols: UnsafeMutablePointer<T>
   ) {
     let (sc, sh, sw) = (xl.strides[1], xl.strides[2], xl.strides[3])
+    if T.self == Float.self {
+      var g = window(h, w, kh, kw, oh, ow, p)
+      born_im2col_f32(
+        UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), sc, sh, sw, channels, &g,
+        UnsafeMutableRawPointer(cols).assumingMemoryBound(to: Float.self))
+      return
+    }
     var row = 0
     for ci in 0..<channels {
       for ki in 0..<kh {
@@ -116,12 +123,45 @@ extension CPU {
     }
   }
 
+  /// The C kernels' description of a window.
+  static func window(_ h: Int, _ w: Int, _ kh: Int, _ kw: Int, _ oh: Int, _ ow: Int, _ p: Conv2DParams) -> born_window {
+    born_window(
+      h: h, w: w, kh: kh, kw: kw, oh: oh, ow: ow, stride_h: p.stride.0, stride_w: p.stride.1, pad_h: p.padding.0,
+      pad_w: p.padding.1, dil_h: p.dilation.0, dil_w: p.dilation.1)
+  }
+
+  static func window(_ h: Int, _ w: Int, _ oh: Int, _ ow: Int, _ p: Pool2DParams) -> born_window {
+    born_window(
+      h: h, w: w, kh: p.kernel.0, kw: p.kernel.1, oh: oh, ow: ow, stride_h: p.stride.0, stride_w: p.stride.1,
+      pad_h: p.padding.0, pad_w: p.padding.1, dil_h: p.dilation.0, dil_w: p.dilation.1)
+  }
+
   public static func pool2d(
     _ kind: PoolKind, _ x: CPUStorage, _ xLayout: Layout, params: Pool2DParams, into out: CPUStorage, _ outShape: Shape,
     dtype: DType
   ) {
     switch dtype {
-    case .f32: poolTyped(kind, x.const(Float.self), xLayout, params, out.typed(Float.self), outShape)
+    case .f32:
+      let (c, h, w) = (xLayout.shape[1], xLayout.shape[2], xLayout.shape[3])
+      let (oh, ow) = (outShape[2], outShape[3])
+      let g = window(h, w, oh, ow, params)
+      let (px, po) = (x.const(Float.self), out.typed(Float.self))
+      let l = xLayout
+      parallelFor(
+        l.shape[0] * c, grain: Swift.max(1, (1 << 15) / Swift.max(oh * ow * params.kernel.0 * params.kernel.1, 1))
+      ) { r in
+        for plane in r {
+          let src = px + l.offset + (plane / c) * l.strides[0] + (plane % c) * l.strides[1]
+          withUnsafePointer(to: g) { gp in
+            if kind == .max {
+              born_maxpool_f32(src, l.strides[2], l.strides[3], gp, po + plane * oh * ow)
+            } else {
+              born_avgpool_f32(
+                src, l.strides[2], l.strides[3], gp, params.countIncludePad ? 1 : 0, po + plane * oh * ow)
+            }
+          }
+        }
+      }
     case .f64: poolTyped(kind, x.const(Double.self), xLayout, params, out.typed(Double.self), outShape)
     case .f16, .bf16:
       let (wx, lx) = HalfStaging.widen(x, xLayout, dtype)

@@ -75,6 +75,13 @@ extension CPU {
     _ cols: UnsafePointer<T>, _ x: UnsafeMutablePointer<T>, _ channels: Int, _ h: Int, _ w: Int, _ kh: Int, _ kw: Int,
     _ oh: Int, _ ow: Int, _ p: Conv2DParams
   ) {
+    if T.self == Float.self {
+      var g = window(h, w, kh, kw, oh, ow, p)
+      born_col2im_add_f32(
+        UnsafeRawPointer(cols).assumingMemoryBound(to: Float.self), channels, &g,
+        UnsafeMutableRawPointer(x).assumingMemoryBound(to: Float.self))
+      return
+    }
     var row = 0
     for ci in 0..<channels {
       for ki in 0..<kh {
@@ -197,8 +204,25 @@ extension CPU {
   ) {
     switch dtype {
     case .f32:
-      poolBackward(
-        kind, x.const(Float.self), xLayout, gradOut.const(Float.self), gradOutShape, params, out.typed(Float.self))
+      let (c, h, w) = (xLayout.shape[1], xLayout.shape[2], xLayout.shape[3])
+      let (oh, ow) = (gradOutShape[2], gradOutShape[3])
+      let g = window(h, w, oh, ow, params)
+      let (px, pg, pd) = (x.const(Float.self), gradOut.const(Float.self), out.typed(Float.self))
+      let l = xLayout
+      pd.initialize(repeating: 0, count: l.elementCount)
+      let grain = Swift.max(1, (1 << 15) / Swift.max(oh * ow * params.kernel.0 * params.kernel.1, 1))
+      parallelFor(l.shape[0] * c, grain: grain) { r in
+        withUnsafePointer(to: g) { gp in
+          for plane in r {
+            let src = px + l.offset + (plane / c) * l.strides[0] + (plane % c) * l.strides[1]
+            if kind == .max {
+              born_maxpool_backward_f32(src, l.strides[2], l.strides[3], gp, pg + plane * oh * ow, pd + plane * h * w)
+            } else {
+              born_avgpool_backward_f32(gp, params.countIncludePad ? 1 : 0, pg + plane * oh * ow, pd + plane * h * w)
+            }
+          }
+        }
+      }
     case .f64:
       poolBackward(
         kind, x.const(Double.self), xLayout, gradOut.const(Double.self), gradOutShape, params, out.typed(Double.self))

@@ -117,6 +117,19 @@ public protocol Backend: Sendable {
   static func conv2dBackwardWeight(
     _ x: Storage, _ xLayout: Layout, _ gradOut: Storage, _ gradOutShape: Shape, params: Conv2DParams,
     into out: Storage, weightShape: Shape, dtype: DType)
+  // MARK: Optimizer updates
+
+  /// One Adam/AdamW update of `count` contiguous elements: the new parameter goes into `out`;
+  /// `m`, `v` (and `vMax` with AMSGrad) are updated in place.
+  static func adamStep(
+    _ hyper: AdamStep, parameter: Storage, gradient: Storage, m: Storage, v: Storage, vMax: Storage?,
+    into out: Storage, count: Int, dtype: DType)
+  /// One SGD update of `count` contiguous elements: the new parameter goes into `out`; the
+  /// momentum buffer (when momentum is non-zero) is updated in place.
+  static func sgdStep(
+    _ hyper: SGDStep, parameter: Storage, gradient: Storage, momentumBuffer: Storage?, into out: Storage, count: Int,
+    dtype: DType)
+
   /// Gradient of `pool2d` with respect to its input (max: to the first maximum of each window;
   /// avg: spread evenly); writes contiguous `out` with the input's shape.
   static func pool2dBackward(

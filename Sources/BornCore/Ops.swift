@@ -151,3 +151,53 @@ public struct Pool2DParams: Sendable, Hashable {
     return out
   }
 }
+
+/// Hyperparameters of one Adam or AdamW update (PyTorch's formulas).
+public struct AdamStep: Sendable, Hashable {
+  public var learningRate: Double
+  public var beta1: Double
+  public var beta2: Double
+  public var epsilon: Double
+  public var weightDecay: Double
+  /// AdamW: shrink the parameter by lr·weightDecay instead of adding weightDecay·θ to the gradient.
+  public var decoupled: Bool
+  public var amsgrad: Bool
+  /// The 1-based step number (for bias correction).
+  public var step: Int
+
+  public init(
+    learningRate: Double, beta1: Double, beta2: Double, epsilon: Double, weightDecay: Double, decoupled: Bool,
+    amsgrad: Bool, step: Int
+  ) {
+    self.learningRate = learningRate
+    self.beta1 = beta1
+    self.beta2 = beta2
+    self.epsilon = epsilon
+    self.weightDecay = weightDecay
+    self.decoupled = decoupled
+    self.amsgrad = amsgrad
+    self.step = step
+  }
+}
+
+/// Hyperparameters of one SGD update (PyTorch's formulas).
+public struct SGDStep: Sendable, Hashable {
+  public var learningRate: Double
+  public var momentum: Double
+  public var dampening: Double
+  public var weightDecay: Double
+  public var nesterov: Bool
+  /// The first step initializes the momentum buffer with the gradient.
+  public var firstStep: Bool
+
+  public init(
+    learningRate: Double, momentum: Double, dampening: Double, weightDecay: Double, nesterov: Bool, firstStep: Bool
+  ) {
+    self.learningRate = learningRate
+    self.momentum = momentum
+    self.dampening = dampening
+    self.weightDecay = weightDecay
+    self.nesterov = nesterov
+    self.firstStep = firstStep
+  }
+}

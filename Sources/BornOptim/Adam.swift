@@ -177,30 +177,20 @@ private func adamUpdate<E: FloatElement, B: Backend>(
   _ param: inout Tensor<E, B>, _ grad: Tensor<E, B>, _ slot: inout ParameterSlot<E, B>, _ o: AdamOptions,
   decoupled: Bool
 ) {
-  var g = grad
-  if o.weightDecay != 0 {
-    if decoupled {
-      param = param * scalar(1 - o.learningRate * o.weightDecay)
-    } else {
-      g = addingWeightDecay(g, param, o.weightDecay)
-    }
-  }
-  let m = lerp(slot.take("expAvg") ?? .zeros(like: param), g, weight: 1 - o.beta1)
-  let v = (slot.take("expAvgSq") ?? .zeros(like: param)) * scalar(o.beta2) + g * g * scalar(1 - o.beta2)
+  let m = writable(slot.take("expAvg"), like: param)
+  let v = writable(slot.take("expAvgSq"), like: param)
+  let vMax = o.amsgrad ? writable(slot.take("maxExpAvgSq"), like: param) : nil
+  let p = flat(param)
+  let out = Tensor<E, B>(
+    storage: B.allocate(p.count, dtype: E.dtype, on: p.device), layout: Layout(contiguous: p.shape))
+  let hyper = AdamStep(
+    learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, weightDecay: o.weightDecay,
+    decoupled: decoupled, amsgrad: o.amsgrad, step: slot.step)
+  B.adamStep(
+    hyper, parameter: p.storage, gradient: flat(grad).storage, m: m.storage, v: v.storage, vMax: vMax?.storage,
+    into: out.storage, count: p.count, dtype: E.dtype)
   slot.buffers["expAvg"] = m
   slot.buffers["expAvgSq"] = v
-
-  let t = Double(slot.step)
-  let biasCorrection1 = 1 - pow(o.beta1, t)
-  let biasCorrection2 = 1 - pow(o.beta2, t)
-  let stepSize = o.learningRate / biasCorrection1
-  let biasCorrection2Root = biasCorrection2.squareRoot()
-
-  var second = v
-  if o.amsgrad {
-    second = (slot.take("maxExpAvgSq") ?? .zeros(like: param)).maximum(v)
-    slot.buffers["maxExpAvgSq"] = second
-  }
-  let denominator = second.sqrt() / scalar(biasCorrection2Root) + scalar(o.epsilon)
-  param = param - (m / denominator) * scalar(stepSize)
+  if let vMax { slot.buffers["maxExpAvgSq"] = vMax }
+  param = out
 }

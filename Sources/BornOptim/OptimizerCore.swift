@@ -117,3 +117,16 @@ extension Bool {
   /// 1 for true, 0 for false (hyperparameters are exported as numbers).
   var asHyperparameter: Double { self ? 1 : 0 }
 }
+
+/// `t` as a contiguous buffer starting at offset 0 (copied when it is not one).
+func flat<E: TensorElement, B: Backend>(_ t: Tensor<E, B>) -> Tensor<E, B> {
+  t.layout.isContiguous && t.layout.offset == 0 ? t : t.copied()
+}
+
+/// A state buffer the fused kernels may update in place: `existing` when it is a uniquely
+/// referenced flat buffer, a copy of it otherwise, or zeros shaped like `param`.
+func writable<E: TensorElement, B: Backend>(_ existing: Tensor<E, B>?, like param: Tensor<E, B>) -> Tensor<E, B> {
+  guard var t = existing else { return .zeros(param.shape, on: param.device) }
+  if t.layout.isContiguous && t.layout.offset == 0 && B.isUniquelyReferenced(&t.storage) { return t }
+  return t.copied()
+}

@@ -93,18 +93,19 @@ public struct SGD<Element: FloatElement, Base: Backend>: GroupedOptimizer {
   public mutating func step<M: Module>(_ model: inout M, gradients: Gradients<Base>)
   where M.Element == Element, M.B == Autodiff<Base> {
     core.step(&model, gradients: gradients) { param, grad, slot, o in
-      var g = addingWeightDecay(grad, param, o.weightDecay)
-      if o.momentum != 0 {
-        let buffer: Tensor<Element, Base>
-        if let previous = slot.take("momentumBuffer") {
-          buffer = previous * scalar(o.momentum) + g * scalar(1 - o.dampening)
-        } else {
-          buffer = g
-        }
-        slot.buffers["momentumBuffer"] = buffer
-        g = o.nesterov ? g + buffer * scalar(o.momentum) : buffer
-      }
-      param = param - g * scalar(o.learningRate)
+      let previous = o.momentum != 0 ? slot.take("momentumBuffer") : nil
+      let buffer: Tensor<Element, Base>? = o.momentum != 0 ? writable(previous, like: param) : nil
+      let hyper = SGDStep(
+        learningRate: o.learningRate, momentum: o.momentum, dampening: o.dampening, weightDecay: o.weightDecay,
+        nesterov: o.nesterov, firstStep: previous == nil)
+      let p = flat(param)
+      let out = Tensor<Element, Base>(
+        storage: Base.allocate(p.count, dtype: Element.dtype, on: p.device), layout: Layout(contiguous: p.shape))
+      Base.sgdStep(
+        hyper, parameter: p.storage, gradient: flat(grad).storage, momentumBuffer: buffer?.storage, into: out.storage,
+        count: p.count, dtype: Element.dtype)
+      if let buffer { slot.buffers["momentumBuffer"] = buffer }
+      param = out
     }
   }
 

@@ -191,3 +191,48 @@ struct GradientCheckTests {
     #expect(problem == nil, "\(problem ?? "")")
   }
 }
+
+@Suite("f32 kernels give the f64 gradients")
+struct Float32GradientTests {
+  /// Gradients of Σ f(x)·r computed in f32 (C kernels) and in f64 (checked above against
+  /// finite differences) agree.
+  func compare(
+    _ shapes: [Shape], _ f: @escaping ([Tensor<Float, Autodiff<CPU>>]) -> Tensor<Float, Autodiff<CPU>>,
+    _ g: @escaping ([Tensor<Double, Autodiff<CPU>>]) -> Tensor<Double, Autodiff<CPU>>
+  ) {
+    let inputs = shapes.enumerated().map { rnd($0.element, seed: UInt64(40 + $0.offset)) }
+    let d = inputs.map { Tensor<Double, Autodiff<CPU>>(constant: $0).requiringGrad() }
+    let s = inputs.map { Tensor<Float, Autodiff<CPU>>(constant: $0.cast(to: Float.self)).requiringGrad() }
+    let yd = g(d)
+    var gen = RandomGenerator(seed: 3)
+    let r = Tensor<Double, CPU>.randn(yd.shape, using: &gen)
+    let gd = (yd * Tensor(constant: r)).sum().backward()
+    let gs = (f(s) * Tensor(constant: r.cast(to: Float.self))).sum().backward()
+    for i in 0..<inputs.count {
+      let a = gs[s[i]]!.toArray()
+      let b = gd[d[i]]!.toArray()
+      let worst = zip(a, b).map { abs(Double($0) - $1) / (1 + abs($1)) }.max() ?? 0
+      #expect(worst < 1e-4, "input \(i): worst relative difference \(worst)")
+    }
+  }
+
+  @Test func convolutionAndPooling() {
+    compare(
+      [[2, 4, 9, 8], [6, 2, 3, 3]],
+      { v in v[0].conv2d(v[1], stride: (2, 1), padding: (1, 2), dilation: (2, 1), groups: 2) }
+    ) { v in
+      v[0].conv2d(v[1], stride: (2, 1), padding: (1, 2), dilation: (2, 1), groups: 2)
+    }
+    compare([[2, 3, 8, 8]], { v in v[0].maxPool2d(kernel: (2, 2)) }) { v in v[0].maxPool2d(kernel: (2, 2)) }
+    compare([[2, 3, 9, 7]], { v in v[0].maxPool2d(kernel: (3, 2), stride: (2, 1), padding: (1, 1), dilation: (1, 2)) })
+    { v in
+      v[0].maxPool2d(kernel: (3, 2), stride: (2, 1), padding: (1, 1), dilation: (1, 2))
+    }
+    compare(
+      [[2, 3, 9, 7]],
+      { v in v[0].avgPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1), ceilMode: true, countIncludePad: false) }
+    ) { v in
+      v[0].avgPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1), ceilMode: true, countIncludePad: false)
+    }
+  }
+}

@@ -5,5 +5,7 @@
 #include "born_isa.h"
 #include "born_gemm.h"
 #include "born_vmath.h"
+#include "born_update.h"
+#include "born_conv.h"
 
 #endif

@@ -1,0 +1,221 @@
+#include "born_conv.h"
+
+#include <math.h>
+#include <string.h>
+
+// For each output column ox, the input column is ox*stride - pad + k*dil. The range of ox
+// whose input column lies inside [0, w) is computed once per (k, row), so the inner loops are
+// branch-free copies (a memcpy when the stride is 1 and the input row is contiguous).
+static inline void valid_range(long ow, long stride, long offset, long w, long *lo, long *hi) {
+  // smallest ox with ox*stride + offset >= 0
+  long a = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  // largest ox with ox*stride + offset <= w - 1, plus one
+  long b = (w - 1 - offset) < 0 ? 0 : (w - 1 - offset) / stride + 1;
+  if (b > ow) b = ow;
+  if (a > b) a = b;
+  *lo = a;
+  *hi = b;
+}
+
+void born_im2col_f32(const float *x, long sc, long sh, long sw, long channels, const born_window *g,
+                     float *cols) {
+  const long spatial = g->oh * g->ow;
+  float *dst = cols;
+  for (long c = 0; c < channels; c++) {
+    for (long ki = 0; ki < g->kh; ki++) {
+      for (long kj = 0; kj < g->kw; kj++) {
+        const long xoff = kj * g->dil_w - g->pad_w;
+        long lo, hi;
+        valid_range(g->ow, g->stride_w, xoff, g->w, &lo, &hi);
+        for (long oy = 0; oy < g->oh; oy++) {
+          float *line = dst + oy * g->ow;
+          const long y = oy * g->stride_h - g->pad_h + ki * g->dil_h;
+          if (y < 0 || y >= g->h) {
+            memset(line, 0, sizeof(float) * g->ow);
+            continue;
+          }
+          const float *src = x + c * sc + y * sh;
+          for (long ox = 0; ox < lo; ox++) line[ox] = 0;
+          if (g->stride_w == 1 && sw == 1) {
+            memcpy(line + lo, src + lo + xoff, sizeof(float) * (hi - lo));
+          } else {
+            for (long ox = lo; ox < hi; ox++) line[ox] = src[(ox * g->stride_w + xoff) * sw];
+          }
+          for (long ox = hi; ox < g->ow; ox++) line[ox] = 0;
+        }
+        dst += spatial;
+      }
+    }
+  }
+}
+
+void born_col2im_add_f32(const float *cols, long channels, const born_window *g, float *x) {
+  const long spatial = g->oh * g->ow;
+  const float *src = cols;
+  for (long c = 0; c < channels; c++) {
+    for (long ki = 0; ki < g->kh; ki++) {
+      for (long kj = 0; kj < g->kw; kj++) {
+        const long xoff = kj * g->dil_w - g->pad_w;
+        long lo, hi;
+        valid_range(g->ow, g->stride_w, xoff, g->w, &lo, &hi);
+        for (long oy = 0; oy < g->oh; oy++) {
+          const long y = oy * g->stride_h - g->pad_h + ki * g->dil_h;
+          if (y < 0 || y >= g->h) continue;
+          float *row = x + (c * g->h + y) * g->w;
+          const float *line = src + oy * g->ow;
+          if (g->stride_w == 1) {
+            for (long ox = lo; ox < hi; ox++) row[ox + xoff] += line[ox];
+          } else {
+            for (long ox = lo; ox < hi; ox++) row[ox * g->stride_w + xoff] += line[ox];
+          }
+        }
+        src += spatial;
+      }
+    }
+  }
+}
+
+// Non-overlapping 2×2 windows with no padding: the LeNet/VGG case, without bounds checks.
+static inline int is_plain_2x2(const born_window *g, long sw) {
+  return g->kh == 2 && g->kw == 2 && g->stride_h == 2 && g->stride_w == 2 && g->pad_h == 0 && g->pad_w == 0 &&
+         g->dil_h == 1 && g->dil_w == 1 && sw == 1 && 2 * g->oh <= g->h && 2 * g->ow <= g->w;
+}
+
+// The first maximum of four values in window order (a, b on the top row; c, d below), NaN first.
+static inline int argmax4(float a, float b, float c, float d) {
+  int i = 0;
+  float m = a;
+  if (a != a) return 0;
+  if (b != b) return 1;
+  if (b > m) { m = b; i = 1; }
+  if (c != c) return 2;
+  if (c > m) { m = c; i = 2; }
+  if (d != d) return 3;
+  if (d > m) { i = 3; }
+  return i;
+}
+
+void born_maxpool_f32(const float *x, long sh, long sw, const born_window *g, float *out) {
+  if (is_plain_2x2(g, sw)) {
+    for (long oy = 0; oy < g->oh; oy++) {
+      const float *r0 = x + 2 * oy * sh, *r1 = r0 + sh;
+      float *o = out + oy * g->ow;
+      for (long ox = 0; ox < g->ow; ox++) {
+        const float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+        const float v[4] = {a, b, c, d};
+        o[ox] = v[argmax4(a, b, c, d)];
+      }
+    }
+    return;
+  }
+  for (long oy = 0; oy < g->oh; oy++) {
+    for (long ox = 0; ox < g->ow; ox++) {
+      const long y0 = oy * g->stride_h - g->pad_h, x0 = ox * g->stride_w - g->pad_w;
+      float m = -INFINITY;
+      int nan = 0;
+      for (long ki = 0; ki < g->kh && !nan; ki++) {
+        const long y = y0 + ki * g->dil_h;
+        if (y < 0 || y >= g->h) continue;
+        for (long kj = 0; kj < g->kw; kj++) {
+          const long xx = x0 + kj * g->dil_w;
+          if (xx < 0 || xx >= g->w) continue;
+          const float v = x[y * sh + xx * sw];
+          if (v != v) {
+            m = v;
+            nan = 1;
+            break;
+          }
+          if (v > m) m = v;
+        }
+      }
+      out[oy * g->ow + ox] = m;
+    }
+  }
+}
+
+void born_maxpool_backward_f32(const float *x, long sh, long sw, const born_window *g, const float *gout,
+                               float *dx) {
+  if (is_plain_2x2(g, sw)) {
+    for (long oy = 0; oy < g->oh; oy++) {
+      const float *r0 = x + 2 * oy * sh, *r1 = r0 + sh;
+      const float *go = gout + oy * g->ow;
+      float *d0 = dx + 2 * oy * g->w, *d1 = d0 + g->w;
+      for (long ox = 0; ox < g->ow; ox++) {
+        const int i = argmax4(r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]);
+        float *d = (i < 2 ? d0 : d1) + 2 * ox + (i & 1);
+        *d += go[ox];
+      }
+    }
+    return;
+  }
+  for (long oy = 0; oy < g->oh; oy++) {
+    for (long ox = 0; ox < g->ow; ox++) {
+      const long y0 = oy * g->stride_h - g->pad_h, x0 = ox * g->stride_w - g->pad_w;
+      float m = -INFINITY;
+      long best = -1;
+      int nan = 0;
+      for (long ki = 0; ki < g->kh && !nan; ki++) {
+        const long y = y0 + ki * g->dil_h;
+        if (y < 0 || y >= g->h) continue;
+        for (long kj = 0; kj < g->kw; kj++) {
+          const long xx = x0 + kj * g->dil_w;
+          if (xx < 0 || xx >= g->w) continue;
+          const float v = x[y * sh + xx * sw];
+          if (v > m || best < 0 || v != v) {
+            m = v;
+            best = y * g->w + xx;
+            if (v != v) {
+              nan = 1;
+              break;
+            }
+          }
+        }
+      }
+      if (best >= 0) dx[best] += gout[oy * g->ow + ox];
+    }
+  }
+}
+
+static inline long avg_divisor(const born_window *g, long y0, long x0, int include_pad, long *ya, long *yb,
+                               long *xa, long *xb) {
+  long y1 = y0 + g->kh, x1 = x0 + g->kw;
+  if (y1 > g->h + g->pad_h) y1 = g->h + g->pad_h;
+  if (x1 > g->w + g->pad_w) x1 = g->w + g->pad_w;
+  const long padded = (y1 - y0) * (x1 - x0);
+  *ya = y0 < 0 ? 0 : y0;
+  *yb = y1 > g->h ? g->h : y1;
+  *xa = x0 < 0 ? 0 : x0;
+  *xb = x1 > g->w ? g->w : x1;
+  if (*yb < *ya) *yb = *ya;
+  if (*xb < *xa) *xb = *xa;
+  const long d = include_pad ? padded : (*yb - *ya) * (*xb - *xa);
+  return d > 0 ? d : 1;
+}
+
+void born_avgpool_f32(const float *x, long sh, long sw, const born_window *g, int count_include_pad,
+                      float *out) {
+  for (long oy = 0; oy < g->oh; oy++) {
+    for (long ox = 0; ox < g->ow; ox++) {
+      long ya, yb, xa, xb;
+      const long d = avg_divisor(g, oy * g->stride_h - g->pad_h, ox * g->stride_w - g->pad_w, count_include_pad, &ya,
+                                 &yb, &xa, &xb);
+      float s = 0;
+      for (long y = ya; y < yb; y++)
+        for (long xx = xa; xx < xb; xx++) s += x[y * sh + xx * sw];
+      out[oy * g->ow + ox] = s / (float)d;
+    }
+  }
+}
+
+void born_avgpool_backward_f32(const born_window *g, int count_include_pad, const float *gout, float *dx) {
+  for (long oy = 0; oy < g->oh; oy++) {
+    for (long ox = 0; ox < g->ow; ox++) {
+      long ya, yb, xa, xb;
+      const long d = avg_divisor(g, oy * g->stride_h - g->pad_h, ox * g->stride_w - g->pad_w, count_include_pad, &ya,
+                                 &yb, &xa, &xb);
+      const float share = gout[oy * g->ow + ox] / (float)d;
+      for (long y = ya; y < yb; y++)
+        for (long xx = xa; xx < xb; xx++) dx[y * g->w + xx] += share;
+    }
+  }
+}
