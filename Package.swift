@@ -38,14 +38,16 @@ let package = Package(
     .target(name: "BornIO", dependencies: ["BornCore", "BornNN"]),
     // Umbrella module re-exporting the libraries.
     .target(name: "Born", dependencies: ["BornCore", "BornCPU", "BornAutodiff", "BornNN", "BornOptim", "BornData", "BornIO"]),
-    // The command-line tool.
-    .executableTarget(
-      name: "born",
+    // The command-line tool's commands (a library so tests can run them).
+    .target(
+      name: "BornCLI",
       dependencies: [
         "Born",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    // The command-line tool.
+    .executableTarget(name: "born", dependencies: ["BornCLI"]),
     // Shared test helpers: fixture loader, tolerance table, comparisons.
     .target(name: "BornTestSupport", dependencies: ["Born"], path: "Tests/BornTestSupport"),
     .testTarget(name: "BornCoreTests", dependencies: ["Born", "BornTestSupport"]),
@@ -54,5 +56,6 @@ let package = Package(
     .testTarget(name: "BornNNTests", dependencies: ["Born", "BornTestSupport"]),
     .testTarget(name: "BornOptimTests", dependencies: ["Born", "BornTestSupport"]),
     .testTarget(name: "BornDataTests", dependencies: ["Born", "BornTestSupport"]),
+    .testTarget(name: "BornCLITests", dependencies: ["BornCLI", "Born", "BornTestSupport"]),
   ]
 )

@@ -9,8 +9,9 @@ struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(abstract: "Train a model.", subcommands: [TrainMNIST.self])
 }
 
-struct TrainMNIST: ParsableCommand {
-  static let configuration = CommandConfiguration(
+public struct TrainMNIST: ParsableCommand {
+  public init() {}
+  public static let configuration = CommandConfiguration(
     commandName: "mnist",
     abstract: "Train the MNIST MLP or LeNet-5 on the bundled data and report test accuracy.",
     discussion: """
@@ -32,14 +33,14 @@ struct TrainMNIST: ParsableCommand {
   @Option(help: "Where to save the trained model (safetensors).") var save: String?
   @Option(help: "Train on only the first N training images (quick runs).") var limit: Int?
 
-  func validate() throws {
+  public func validate() throws {
     if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
     if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
     if let lr, !(lr > 0) { throw ValidationError("--lr must be positive, got \(lr)") }
     if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
   }
 
-  func run() throws {
+  public func run() throws {
     let dir = data ?? defaultMNISTDirectory()
     var train = try MNIST(directory: dir, split: .train)
     let test = try MNIST(directory: dir, split: .test)
@@ -198,14 +199,15 @@ struct Eval: ParsableCommand {
   static let configuration = CommandConfiguration(abstract: "Evaluate a trained model.", subcommands: [EvalMNIST.self])
 }
 
-struct EvalMNIST: ParsableCommand {
-  static let configuration = CommandConfiguration(
+public struct EvalMNIST: ParsableCommand {
+  public init() {}
+  public static let configuration = CommandConfiguration(
     commandName: "mnist", abstract: "Test accuracy and confusion matrix of a saved MNIST model.")
 
   @Option(help: "A model saved by `born train mnist` (safetensors).") var model: String
   @Option(help: "Directory with the MNIST-format IDX files.") var data: String?
 
-  func run() throws {
+  public func run() throws {
     let test = try MNIST(directory: data ?? defaultMNISTDirectory(), split: .test)
     let (_, metadata) = try SafeTensors.read(model)
     let kind = metadata["model"] ?? "cnn"

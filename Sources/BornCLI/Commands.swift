@@ -1,9 +1,9 @@
 import ArgumentParser
 import Born
 
-@main
-struct BornCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(
+public struct BornCommand: ParsableCommand {
+  public init() {}
+  public static let configuration = CommandConfiguration(
     commandName: "born",
     abstract: "Born: deep learning for Swift.",
     subcommands: [Train.self, Eval.self, Info.self, Bench.self]

@@ -1,0 +1,3 @@
+import BornCLI
+
+BornCommand.main()
