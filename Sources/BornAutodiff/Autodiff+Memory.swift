@@ -13,7 +13,7 @@ extension Autodiff {
   /// `outShape`) to gradients of `inputs` (each contiguous with its layout's shape).
   static func record(
     _ out: Storage, _ op: String, dtype: DType, inputs: [(Storage, Layout)],
-    backward: ((Base.Storage) -> [Base.Storage?])?
+    backward: ((Base.Storage) -> [Raw<Base>?])?
   ) {
     out.node = TapeNode(
       op: op, count: out.count, dtype: dtype, inputs: inputs.map { TapeEdge(node: $0.0.node, layout: $0.1) },
@@ -50,7 +50,7 @@ extension Autodiff {
       Base.copy(zeros.storage, zeros.layout, into: rest.storage, region, dtype: dtype)
       // The source gets the gradient of the region.
       let part = Raw<Base>(g, region, dtype).contiguous().copyIfShared(g)
-      return [rest.storage, Raw<Base>(part.storage, shape: srcShape, dtype).storage]
+      return [rest, Raw<Base>(part.storage, shape: srcShape, dtype)]
     }
   }
 
@@ -60,7 +60,7 @@ extension Autodiff {
     guard from.isFloatingPoint, to.isFloatingPoint, tracking(from, src) else { return }
     let shape = layout.shape
     record(dst, "cast", dtype: to, inputs: [(src, layout)]) { g in
-      [Raw<Base>(g, shape: shape, to).cast(to: from).storage]
+      [Raw<Base>(g, shape: shape, to).cast(to: from)]
     }
   }
 

@@ -59,18 +59,18 @@ struct TapeEdge<Base: Backend> {
 
 /// One recorded op. Its output is the whole buffer of `count` elements; `backward` maps the
 /// gradient of that buffer (contiguous) to gradients of the inputs, each contiguous with the
-/// shape of the input's layout (nil where an input needs none).
+/// shape of the input's layout, in any layout (nil where an input needs none).
 final class TapeNode<Base: Backend>: @unchecked Sendable {
   let id: Int
   let op: String
   let count: Int
   let dtype: DType
   let inputs: [TapeEdge<Base>]
-  let backward: ((Base.Storage) -> [Base.Storage?])?
+  let backward: ((Base.Storage) -> [Raw<Base>?])?
 
   var isLeaf: Bool { backward == nil && inputs.isEmpty && op == "leaf" }
 
-  init(op: String, count: Int, dtype: DType, inputs: [TapeEdge<Base>], backward: ((Base.Storage) -> [Base.Storage?])?) {
+  init(op: String, count: Int, dtype: DType, inputs: [TapeEdge<Base>], backward: ((Base.Storage) -> [Raw<Base>?])?) {
     id = nextNodeID.add(1, ordering: .relaxed).newValue
     self.op = op
     self.count = count

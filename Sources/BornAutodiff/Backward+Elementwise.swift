@@ -17,7 +17,7 @@ extension Autodiff {
       let g = Raw<Base>(gs, shape: shape, dtype)
       let x = Raw<Base>(xs, layout, dtype)
       let y = Raw<Base>(ys, shape: shape, dtype)
-      return [unaryGradient(op, g, x, y).storage]
+      return [unaryGradient(op, g, x, y)]
     }
   }
 
@@ -87,7 +87,7 @@ extension Autodiff {
       let x = Raw<Base>(abase, aLayout, dtype)
       let w = Raw<Base>(bbase, bLayout, dtype)
       let (ga, gb) = binaryGradient(op, g, x, w, Raw<Base>(ybase, shape: shape, dtype), needA, needB)
-      return [ga?.storage, gb?.storage]
+      return [ga, gb]
     }
   }
 
@@ -144,7 +144,7 @@ extension Autodiff {
       let g = Raw<Base>(gs, shape: shape, dtype)
       let c = Raw<Base>(cbase, condLayout, .bool)
       let z = g.zeros([])
-      return [needA ? c.select(g, z).storage : nil, needB ? c.select(z, g).storage : nil]
+      return [needA ? c.select(g, z) : nil, needB ? c.select(z, g) : nil]
     }
   }
 }

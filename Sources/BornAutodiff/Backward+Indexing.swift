@@ -13,7 +13,7 @@ extension Autodiff {
     let xShape = layout.shape
     record(out, "gather", dtype: dtype, inputs: [(x, layout)]) { gs in
       let g = Raw<Base>(gs, shape: indexLayout.shape, dtype)
-      return [g.scatterAdd(into: xShape, axis: axis, index: Raw<Base>(ibase, indexLayout, .i64)).storage]
+      return [g.scatterAdd(into: xShape, axis: axis, index: Raw<Base>(ibase, indexLayout, .i64))]
     }
   }
 
@@ -47,7 +47,7 @@ extension Autodiff {
           zeros.layout, dtype: dtype)
         gDst = Raw<Base>(masked.storage, shape: [count], dtype)
       }
-      return [gDst.storage, gSource]
+      return [gDst, Raw<Base>(gSource, shape: indexLayout.shape, dtype)]
     }
   }
 
@@ -81,7 +81,7 @@ extension Autodiff {
       l.strides[axis] = indicesLayout.rank == 1 ? indicesLayout.strides[0] : 1
       let idx = Raw<Base>(ibase, l, .i64).expanded(to: outShape)
       let g = Raw<Base>(gs, shape: outShape, dtype)
-      return [g.scatterAdd(into: xShape, axis: axis, index: idx).storage]
+      return [g.scatterAdd(into: xShape, axis: axis, index: idx)]
     }
   }
 
@@ -118,7 +118,7 @@ extension Autodiff {
     outShape[axis] = kept
     record(values, op, dtype: dtype, inputs: [(x, layout)]) { gs in
       let g = Raw<Base>(gs, shape: outShape, dtype)
-      return [g.scatterAdd(into: xShape, axis: axis, index: Raw<Base>(ibase, shape: outShape, .i64)).storage]
+      return [g.scatterAdd(into: xShape, axis: axis, index: Raw<Base>(ibase, shape: outShape, .i64))]
     }
   }
 }

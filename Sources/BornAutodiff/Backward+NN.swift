@@ -28,7 +28,9 @@ extension Autodiff {
           xbase, xLayout, gs, outShape, params: params, into: s, weightShape: wLayout.shape, dtype: dtype)
         gw = s
       }
-      return [gx, gw]
+      return [
+        gx.map { Raw<Base>($0, shape: xLayout.shape, dtype) }, gw.map { Raw<Base>($0, shape: wLayout.shape, dtype) },
+      ]
     }
   }
 
@@ -46,7 +48,7 @@ extension Autodiff {
     record(out, kind == .max ? "maxPool2d" : "avgPool2d", dtype: dtype, inputs: [(x, xLayout)]) { gs in
       let s = Base.allocate(xLayout.elementCount, dtype: dtype, on: device)
       Base.pool2dBackward(kind, xbase, xLayout, gs, outShape, params: params, into: s, dtype: dtype)
-      return [s]
+      return [Raw<Base>(s, shape: xLayout.shape, dtype)]
     }
   }
 

@@ -20,18 +20,18 @@ extension Autodiff {
     record(out, "\(op)", dtype: dtype, inputs: [(x, layout)]) { gs in
       let g = Raw<Base>(gs, shape: kept, dtype).expanded(to: shape)
       switch op {
-      case .sum: return [g.contiguous().storage]
-      case .mean: return [(g * (1 / Double(Swift.max(n, 1)))).storage]
+      case .sum: return [g]
+      case .mean: return [g * (1 / Double(Swift.max(n, 1)))]
       case .prod:
         // d/dxᵢ Πx = Πx / xᵢ (undefined where xᵢ = 0, as the quotient shows).
         let y = Raw<Base>(ys, shape: kept, dtype).expanded(to: shape)
-        return [(g * y / Raw<Base>(xs, layout, dtype)).storage]
+        return [g * y / Raw<Base>(xs, layout, dtype)]
       case .max, .min:
         // Split evenly among the elements equal to the extreme.
         let y = Raw<Base>(ys, shape: kept, dtype).expanded(to: shape)
         let mask = Raw<Base>(xs, layout, dtype).compare(.equal, y).cast(to: dtype)
         let ties = mask.sum(axes)
-        return [(g * mask / ties).storage]
+        return [g * mask / ties]
       case .all, .any: preconditionFailure("backward: \(op) has no gradient")
       }
     }
@@ -59,7 +59,7 @@ extension Autodiff {
       // The gradient is the reversed cumulative sum: Σ_{j ≥ i} g_j = total - cumsum(g)_i + g_i.
       let g = Raw<Base>(gs, shape: shape, dtype)
       let total = g.sum(axis: axis)
-      return [(total - g.cumsum(axis: axis) + g).storage]
+      return [total - g.cumsum(axis: axis) + g]
     }
   }
 
@@ -76,10 +76,10 @@ extension Autodiff {
       let y = Raw<Base>(ys, shape: shape, dtype)
       if log {
         // dx = g - softmax · Σg
-        return [(g - y.unary(.exp) * g.sum(axis: axis)).storage]
+        return [g - y.unary(.exp) * g.sum(axis: axis)]
       }
       // dx = y · (g - Σ g·y)
-      return [(y * (g - (g * y).sum(axis: axis))).storage]
+      return [y * (g - (g * y).sum(axis: axis))]
     }
   }
 
@@ -98,9 +98,24 @@ extension Autodiff {
     record(out, "matmul", dtype: dtype, inputs: [(a, aLayout), (b, bLayout)]) { gs in
       let g = Raw<Base>(gs, shape: outShape, dtype)
       // dA = g·Bᵀ and dB = Aᵀ·g, per batch; broadcast batch axes are summed by the caller.
-      let ga = needA ? g.matmul(Raw<Base>(bbase, bLayout, dtype).transposedLast()) : nil
-      let gb = needB ? Raw<Base>(abase, aLayout, dtype).transposedLast().matmul(g) : nil
-      return [ga?.storage, gb?.storage]
+      var ga = needA ? g.matmul(Raw<Base>(bbase, bLayout, dtype).transposedLast()) : nil
+      var gb = needB ? Raw<Base>(abase, aLayout, dtype).transposedLast().matmul(g) : nil
+      // An operand that is a transposed view (x·Wᵀ) gets its gradient computed transposed
+      // (gᵀ·x), so it lands in the layout of the stored weights with no transposing copy.
+      if needB && isTransposedView(bLayout) {
+        gb = g.transposedLast().matmul(Raw<Base>(abase, aLayout, dtype)).transposedLast()
+      }
+      if needA && isTransposedView(aLayout) {
+        ga = Raw<Base>(bbase, bLayout, dtype).matmul(g.transposedLast()).transposedLast()
+      }
+      return [ga, gb]
     }
   }
+}
+
+/// Whether the last two axes are a transposed contiguous matrix (strides 1 and rows).
+func isTransposedView(_ l: Layout) -> Bool {
+  let r = l.rank
+  return r >= 2 && l.shape[r - 1] > 1 && l.shape[r - 2] > 1 && l.strides[r - 2] == 1
+    && l.strides[r - 1] == l.shape[r - 2]
 }

@@ -145,13 +145,14 @@ extension Autodiff {
     return result
   }
 
-  /// Adds `g` (contiguous, with `layout`'s shape) into a gradient buffer of `count` elements
-  /// at the positions `layout` reads. Axes the input was broadcast along are summed first.
-  /// Buffers are never modified in place (rules may return aliases of their input gradient).
-  static func accumulate(_ existing: Base.Storage?, _ g: Base.Storage, _ layout: Layout, count: Int, dtype: DType)
+  /// Adds `g` (with `layout`'s shape, in any layout) into a gradient buffer of `count`
+  /// elements at the positions `layout` reads. Axes the input was broadcast along are summed
+  /// first. Buffers are never modified in place (rules may return aliases of their input
+  /// gradient); a gradient already laid out like the buffer is taken as it is.
+  static func accumulate(_ existing: Base.Storage?, _ g: Raw<Base>, _ layout: Layout, count: Int, dtype: DType)
     -> Base.Storage
   {
-    var grad = Raw<Base>(g, shape: layout.shape, dtype)
+    var grad = g
     var target = layout
     var broadcastAxes = AxisSet()
     for i in 0..<layout.rank where layout.strides[i] == 0 && layout.shape[i] > 1 { broadcastAxes.insert(i) }
@@ -159,18 +160,23 @@ extension Autodiff {
       grad = grad.sum(broadcastAxes)
       for i in 0..<layout.rank where broadcastAxes.contains(i) { target.shape[i] = 1 }
     }
-    let device = Base.device(of: g)
-    let whole = target.offset == 0 && target.isContiguous && target.elementCount == count
-    if whole {
+    let device = Base.device(of: g.storage)
+    let flat = Layout(contiguous: [count])
+    let covers = coversBuffer(target, count: count)
+    if covers && sameStrides(grad.layout, target) && grad.layout.offset == 0 {
+      // The gradient is already the buffer, element for element.
       guard let existing else { return grad.storage }
       let out = Base.allocate(count, dtype: dtype, on: device)
-      let l = Layout(contiguous: [count])
-      Base.binary(.add, existing, l, grad.storage, l, into: out, dtype: dtype)
+      Base.binary(.add, existing, flat, grad.storage, flat, into: out, dtype: dtype)
       return out
     }
     let out = Base.allocate(count, dtype: dtype, on: device)
+    if existing == nil && covers {
+      Base.copy(grad.storage, grad.layout, into: out, target, dtype: dtype)
+      return out
+    }
     if let existing {
-      Base.copy(existing, Layout(contiguous: [count]), into: out, Layout(contiguous: [count]), dtype: dtype)
+      Base.copy(existing, flat, into: out, flat, dtype: dtype)
     } else {
       Base.fill(out, count: count, value: 0, dtype: dtype)
     }
@@ -179,5 +185,26 @@ extension Autodiff {
     Base.binary(.add, out, target, grad.storage, grad.layout, into: sum, dtype: dtype)
     Base.copy(sum, Layout(contiguous: target.shape), into: out, target, dtype: dtype)
     return out
+  }
+
+  /// Whether `layout` reaches every element of a `count`-element buffer exactly once.
+  static func coversBuffer(_ layout: Layout, count: Int) -> Bool {
+    guard layout.offset == 0, layout.elementCount == count else { return false }
+    var dims: [(size: Int, stride: Int)] = []
+    for i in 0..<layout.rank where layout.shape[i] > 1 { dims.append((layout.shape[i], layout.strides[i])) }
+    dims.sort { $0.stride < $1.stride }
+    var expected = 1
+    for d in dims {
+      if d.stride != expected { return false }
+      expected *= d.size
+    }
+    return true
+  }
+
+  /// Whether two layouts of one shape have the same strides on every axis longer than 1.
+  static func sameStrides(_ a: Layout, _ b: Layout) -> Bool {
+    guard a.shape == b.shape else { return false }
+    for i in 0..<a.rank where a.shape[i] > 1 && a.strides[i] != b.strides[i] { return false }
+    return true
   }
 }

@@ -13,33 +13,44 @@ struct StridedPlan {
   var offsets: InlineArray<4, Int>
   var count: Int
 
-  init(_ layouts: Layout...) {
-    self.init(layouts)
-  }
-
-  init(_ layouts: [Layout]) {
-    operands = layouts.count
-    let shape = layouts[0].shape
+  /// A plan over one to four operands (no array is allocated: plans are built per op).
+  init(_ a: Layout, _ b: Layout? = nil, _ c: Layout? = nil, _ d: Layout? = nil) {
+    var layouts = InlineArray<4, Layout>(repeating: a)
+    var n = 1
+    if let b {
+      layouts[1] = b
+      n = 2
+      if let c {
+        layouts[2] = c
+        n = 3
+        if let d {
+          layouts[3] = d
+          n = 4
+        }
+      }
+    }
+    operands = n
+    let shape = a.shape
     dims = InlineArray(repeating: 1)
     strides = InlineArray(repeating: 0)
     offsets = InlineArray(repeating: 0)
     count = shape.elementCount
-    for k in 0..<operands { offsets[k] = layouts[k].offset }
+    for k in 0..<n { offsets[k] = layouts[k].offset }
     // Drop size-1 axes, then merge axis i into i+1 when every operand allows it.
     var r = 0
     for i in 0..<shape.count where shape[i] != 1 {
       var mergeable = r > 0
       if mergeable {
-        for k in 0..<layouts.count where strides[k * 8 + r - 1] != layouts[k].strides[i] * shape[i] {
+        for k in 0..<n where strides[k * 8 + r - 1] != layouts[k].strides[i] * shape[i] {
           mergeable = false
         }
       }
       if mergeable {
         dims[r - 1] *= shape[i]
-        for k in 0..<operands { strides[k * 8 + r - 1] = layouts[k].strides[i] }
+        for k in 0..<n { strides[k * 8 + r - 1] = layouts[k].strides[i] }
       } else {
         dims[r] = shape[i]
-        for k in 0..<operands { strides[k * 8 + r] = layouts[k].strides[i] }
+        for k in 0..<n { strides[k * 8 + r] = layouts[k].strides[i] }
         r += 1
       }
     }

@@ -75,6 +75,7 @@ typedef struct {
   long es;
   void (*pack_a)(long kc, long mr, const void *a, long rsa, long csa, void *dst, int MR);
   void (*pack_b)(long kc, long nr, const void *b, long rsb, long csb, void *dst, int w);
+  void (*pack_b_rows)(long kc, long nc, const void *b, long rsb, void *dst, int NR);
   void (*naive)(long m, long n, long k, const void *a, long rsa, long csa, const void *b,
                 long rsb, long csb, void *c, long ldc, int accumulate);
   void (*gather)(long n, const void *x, long incx, void *dst);
@@ -147,6 +148,24 @@ typedef double gen_vd __attribute__((vector_size(16)));
     if (nr < w)                                                                                 \
       for (long p = 0; p < kc; ++p)                                                             \
         for (long j = nr; j < w; ++j) d[p * w + j] = 0;                                         \
+  }                                                                                             \
+                                                                                                \
+  /* Rows of B (csb == 1) into nc/NR panels, walking B row by row: long sequential reads      \
+     prefetch far better than NR-wide strips of many rows. */                                  \
+  static void S##pack_b_rows(long kc, long nc, const void *bv, long rsb, void *dv, int NR) {    \
+    const T *b = bv;                                                                            \
+    T *d = dv;                                                                                  \
+    const long full = nc - nc % NR;                                                             \
+    for (long p = 0; p < kc; ++p) {                                                             \
+      const T *row = b + p * rsb;                                                               \
+      T *o = d + p * NR;                                                                        \
+      for (long j = 0; j < full; j += NR, o += kc * NR)                                         \
+        for (int q = 0; q < NR; ++q) o[q] = row[j + q];                                         \
+      if (full < nc) {                                                                          \
+        for (long q = 0; q < nc - full; ++q) o[q] = row[full + q];                              \
+        for (long q = nc - full; q < NR; ++q) o[q] = 0;                                         \
+      }                                                                                         \
+    }                                                                                           \
   }                                                                                             \
                                                                                                 \
   static void S##naive(long m, long n, long k, const void *av, long rsa, long csa,              \
@@ -250,8 +269,8 @@ typedef double gen_vd __attribute__((vector_size(16)));
     }                                                                                           \
   }                                                                                             \
                                                                                                 \
-  static const type_ops S##ops = {(long)sizeof(T), S##pack_a,  S##pack_b,                      \
-                                  S##naive,        S##gather,  S##scatter};                     \
+  static const type_ops S##ops = {(long)sizeof(T), S##pack_a, S##pack_b, S##pack_b_rows,        \
+                                  S##naive,        S##gather, S##scatter};                      \
   static const born_gemm_kernels S##generic = {                                                 \
       .mr = GEN_MR, .nr = GNR, .nr_narrow = 0, .mc = 128, .kc = 256, .nc = 2048,                \
       .ukr = S##ukr, .ukr_narrow = NULL, .pack_a_rows = NULL, .gemv_n = S##gemv_n,              \
@@ -447,7 +466,9 @@ static void gemm_run(const type_ops *t, const born_gemm_kernels *kr, long m, lon
       const long kc = min_l(kcs, k - pc);
       const int acc = accumulate || pc > 0;
       const char *bblk = b + (pc * rsb + jc * csb) * es;
-      if (pack_b) {
+      if (pack_b && csb == 1) {
+        t->pack_b_rows(kc, nc, bblk, rsb, bbuf, (int)NR);
+      } else if (pack_b) {
         for (long jr = 0; jr < nc; jr += NR)
           t->pack_b(kc, min_l(NR, nc - jr), bblk + jr * csb * es, rsb, csb,
                     bbuf + jr * kc * es, (int)NR);

@@ -49,7 +49,8 @@ struct GuideExampleTests {
       correct += zip(predicted.toArray(), batch.labels).filter { $0 == $1 }.count
     }
     #expect(correct > 500, "accuracy \(correct) / 1000 after 20 steps")
-    let path = FileManager.default.temporaryDirectory.path + "/born-guide-\(UInt64.random(in: 0...UInt64.max)).safetensors"
+    let path =
+      FileManager.default.temporaryDirectory.path + "/born-guide-\(UInt64.random(in: 0...UInt64.max)).safetensors"
     try model.save(to: path)
     var reloaded = model
     try reloaded.load(from: path)
