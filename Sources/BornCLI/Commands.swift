@@ -25,6 +25,6 @@ struct Info: ParsableCommand {
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Benchmarks that run Born and a peer on the same inputs.",
-    subcommands: [BenchCPU.self, BenchTrain.self, BenchMNIST.self]
+    subcommands: [BenchCPU.self, BenchTrain.self, BenchMNIST.self, BenchOps.self]
   )
 }

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Born
+import Foundation
+
+/// Latency of small ops, where per-op overhead (allocation, planning, dispatch) dominates.
+struct BenchOps: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "ops", abstract: "Latency of small tensor ops on the CPU backend and with autodiff.")
+
+  func run() {
+    var g = RandomGenerator(seed: 1)
+    let a = Tensor<Float, CPU>.randn([64, 128], using: &g)
+    let b = Tensor<Float, CPU>.randn([64, 128], using: &g)
+    let bias = Tensor<Float, CPU>.randn([128], using: &g)
+    let w = Tensor<Float, CPU>.randn([10, 128], using: &g)
+    let cases: [(String, () -> Void)] = [
+      ("add 64x128", { _ = a + b }),
+      ("add bias 64x128 + 128", { _ = a + bias }),
+      ("relu 64x128", { _ = a.relu() }),
+      ("sum 64x128 axis 0", { _ = a.sum(axes: [0]) }),
+      ("logSoftmax 64x10", { _ = a[.all, 0..<10].logSoftmax(axis: 1) }),
+      ("matmul 64x128·128x10 (Wᵀ)", { _ = a.matmul(w.T) }),
+      ("autodiff add+relu+sum+backward", {
+        let x = Tensor<Float, Autodiff<CPU>>(constant: a).requiringGrad()
+        _ = (x + Tensor(constant: b)).relu().sum().backward()
+      }),
+    ]
+    for (name, body) in cases {
+      let t = BenchCPU.bestTime(seconds: 0.3, body)
+      print(name.padding(toLength: 36, withPad: " ", startingAt: 0) + String(format: "%8.2f µs", t * 1e6))
+    }
+  }
+}
