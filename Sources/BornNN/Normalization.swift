@@ -183,3 +183,8 @@ public struct GroupNorm<Element: FloatElement, B: Backend>: Layer {
     return y
   }
 }
+
+/// Batch normalization of [N, C] or [N, C, L] input (PyTorch's `BatchNorm1d`).
+public typealias BatchNorm1d<Element: FloatElement, B: Backend> = BatchNorm<Element, B>
+/// Batch normalization of [N, C, H, W] input (PyTorch's `BatchNorm2d`).
+public typealias BatchNorm2d<Element: FloatElement, B: Backend> = BatchNorm<Element, B>

@@ -72,6 +72,56 @@ struct ModelTests {
     }
   }
 
+  /// Five steps of `optimizer` on the fixture batch, compared with PyTorch's parameters.
+  func checkSteps<L: Layer, O: Optimizer>(_ model: L, _ f: ModelFixture, _ name: String, _ optimizer: O)
+  where L.Element == Float, L.B == AD, L.Input == FT, L.Output == FT, O.Element == Float, O.Base == CPU {
+    var m = model
+    var opt = optimizer
+    load(f.params, into: &m)
+    let x = FT(constant: f.input.tensor(Float.self))
+    let y = Tensor<Int64, AD>(constant: f.target.tensor(Int64.self))
+    for _ in 0..<5 {
+      let loss = Loss.crossEntropy(m(x), y)
+      opt.step(&m, gradients: loss.backward())
+    }
+    guard let expected = f.steps[name] else {
+      Issue.record("\(f.name): no \(name) fixture")
+      return
+    }
+    for (key, p) in m.parameters {
+      let (v, s) = values(p.baseTensor())
+      let problem = mismatch(v, s, expected[String(key.dropFirst("layers.".count))]!, rtol: 1e-4, atol: 1e-5)
+      #expect(problem == nil, "\(f.name) \(name) \(key): \(problem ?? "")")
+    }
+  }
+
+  @Test func optimizerStepsMatchPyTorch() throws {
+    for f in try loadModelFixtures() {
+      func run<O: Optimizer>(_ name: String, _ opt: O) where O.Element == Float, O.Base == CPU {
+        if f.name == "mlp" {
+          checkSteps(smallMLP(), f, name, opt)
+        } else {
+          var g = RandomGenerator(seed: 0)
+          let cnn = Sequential {
+            Conv2d<Float, AD>(1, 3, kernelSize: (3, 3), using: &g)
+            ReLU<Float, AD>()
+            MaxPool2d<Float, AD>(2)
+            Conv2d<Float, AD>(3, 4, kernelSize: (3, 3), padding: (1, 1), using: &g)
+            ReLU<Float, AD>()
+            Flatten<Float, AD>()
+            Linear<Float, AD>(36, 5, using: &g)
+          }
+          checkSteps(cnn, f, name, opt)
+        }
+      }
+      run("sgd", SGD<Float, CPU>(learningRate: 0.1, momentum: 0.9, weightDecay: 1e-3, nesterov: true))
+      run("adam", Adam<Float, CPU>(learningRate: 0.01))
+      run("adamw", AdamW<Float, CPU>(learningRate: 0.01, weightDecay: 0.05, amsgrad: true))
+      run("rmsprop", RMSprop<Float, CPU>(learningRate: 0.01, momentum: 0.5, centered: true))
+      run("adagrad", Adagrad<Float, CPU>(learningRate: 0.05, learningRateDecay: 0.01))
+    }
+  }
+
   @Test func lossAndGradientsMatchPyTorch() throws {
     let fixtures = try loadModelFixtures()
     check(smallMLP(), fixtures.first { $0.name == "mlp" }!)

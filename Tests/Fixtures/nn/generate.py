@@ -181,11 +181,17 @@ def model_case(model, x, y, name):
     loss.backward()
     grads = {k: T(p.grad) for k, p in model.named_parameters()}
     steps = {}
-    for opt_name in ["sgd", "adam"]:
+    makers = {
+        "sgd": lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3),
+        "adam": lambda p: torch.optim.Adam(p, lr=0.01),
+        "adamw": lambda p: torch.optim.AdamW(p, lr=0.01, weight_decay=0.05, amsgrad=True),
+        "rmsprop": lambda p: torch.optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True),
+        "adagrad": lambda p: torch.optim.Adagrad(p, lr=0.05, lr_decay=0.01),
+    }
+    for opt_name, make in makers.items():
         mc = copy.deepcopy(model)
         mc.load_state_dict({k: torch.tensor(v["data"]).reshape(v["shape"]) for k, v in init.items()})
-        opt = torch.optim.SGD(mc.parameters(), lr=0.1, momentum=0.9) if opt_name == "sgd" else \
-            torch.optim.Adam(mc.parameters(), lr=0.01)
+        opt = make(mc.parameters())
         for _ in range(5):
             opt.zero_grad()
             F.cross_entropy(mc(x), y).backward()
