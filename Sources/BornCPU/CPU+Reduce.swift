@@ -293,17 +293,7 @@ extension CPU {
       let outLayout = Layout(contiguous: l.shape)
       let outStride = outLayout.strides[axis]
       forEachLine(p, l, axis: axis, parallel: false) { base, n, s, lineIndex in
-        // The line's first output: convert the kept-axes index to the contiguous output offset.
-        var rem = lineIndex
-        var off = 0
-        var i = l.rank - 1
-        while i >= 0 {
-          if i != axis {
-            off += (rem % l.shape[i]) * outLayout.strides[i]
-            rem /= l.shape[i]
-          }
-          i -= 1
-        }
+        let off = lineOffset(lineIndex, l.shape, outLayout.strides, axis: axis)
         if n == 0 { return }
         var acc = base[0]
         o[off] = acc
@@ -382,16 +372,7 @@ extension CPU {
     let outStride = outLayout.strides[axis]
     let n = layout.shape[axis]
     forEachLine(x, layout, axis: axis) { base, count, s, lineIndex in
-      var rem = lineIndex
-      var off = 0
-      var i = layout.rank - 1
-      while i >= 0 {
-        if i != axis {
-          off += (rem % layout.shape[i]) * outLayout.strides[i]
-          rem /= layout.shape[i]
-        }
-        i -= 1
-      }
+      let off = lineOffset(lineIndex, layout.shape, outLayout.strides, axis: axis)
       withUnsafeTemporaryAllocation(of: T.self, capacity: n) { row in
         let r = row.baseAddress!
         for j in 0..<count { r[j] = base[j * s] }
