@@ -97,3 +97,41 @@ extension Autodiff {
     }
   }
 }
+
+extension Autodiff {
+  public static func crossEntropy(
+    _ logits: Storage, _ layout: Layout, targets: Storage, _ targetsLayout: Layout, ignoreIndex: Int64,
+    into losses: Storage, dtype: DType
+  ) {
+    Base.crossEntropy(
+      logits.base, layout, targets: targets.base, targetsLayout, ignoreIndex: ignoreIndex, into: losses.base,
+      dtype: dtype)
+    guard tracking(dtype, logits) else {
+      losses.node = nil
+      return
+    }
+    let (xbase, tbase) = (logits.base, targets.base)
+    let device = Base.device(of: logits.base)
+    record(losses, "crossEntropy", dtype: dtype, inputs: [(logits, layout)]) { gs in
+      let out = Base.allocate(layout.elementCount, dtype: dtype, on: device)
+      Base.crossEntropyBackward(
+        xbase, layout, targets: tbase, targetsLayout, ignoreIndex: ignoreIndex, gradient: gs, into: out, dtype: dtype)
+      return [Raw<Base>(out, shape: layout.shape, dtype)]
+    }
+  }
+
+  public static func crossEntropyBackward(
+    _ logits: Storage, _ layout: Layout, targets: Storage, _ targetsLayout: Layout, ignoreIndex: Int64,
+    gradient: Storage, into out: Storage, dtype: DType
+  ) {
+    Base.crossEntropyBackward(
+      logits.base, layout, targets: targets.base, targetsLayout, ignoreIndex: ignoreIndex, gradient: gradient.base,
+      into: out.base, dtype: dtype)
+    out.node = nil
+    if tracking(dtype, logits, gradient) {
+      record(
+        out, "crossEntropyBackward", dtype: dtype,
+        inputs: [(logits, layout), (gradient, Layout(contiguous: [layout.shape[0]]))], backward: nil)
+    }
+  }
+}

@@ -20,10 +20,13 @@ struct BenchOps: ParsableCommand {
       ("sum 64x128 axis 0", { _ = a.sum(axes: [0]) }),
       ("logSoftmax 64x10", { _ = a[.all, 0..<10].logSoftmax(axis: 1) }),
       ("matmul 64x128·128x10 (Wᵀ)", { _ = a.matmul(w.T) }),
-      ("autodiff add+relu+sum+backward", {
-        let x = Tensor<Float, Autodiff<CPU>>(constant: a).requiringGrad()
-        _ = (x + Tensor(constant: b)).relu().sum().backward()
-      }),
+      (
+        "autodiff add+relu+sum+backward",
+        {
+          let x = Tensor<Float, Autodiff<CPU>>(constant: a).requiringGrad()
+          _ = (x + Tensor(constant: b)).relu().sum().backward()
+        }
+      ),
     ]
     for (name, body) in cases {
       let t = BenchCPU.bestTime(seconds: 0.3, body)

@@ -126,3 +126,87 @@ func integerPower(_ base: Double, _ exponent: Double) -> Double {
   }
   return result
 }
+
+extension Backend {
+  public static func crossEntropy(
+    _ logits: Storage, _ layout: Layout, targets: Storage, _ targetsLayout: Layout, ignoreIndex: Int64,
+    into losses: Storage, dtype: DType
+  ) {
+    compositeCrossEntropy(
+      logits, layout, targets: targets, targetsLayout, ignoreIndex: ignoreIndex, into: losses, dtype: dtype)
+  }
+
+  public static func crossEntropyBackward(
+    _ logits: Storage, _ layout: Layout, targets: Storage, _ targetsLayout: Layout, ignoreIndex: Int64,
+    gradient: Storage, into out: Storage, dtype: DType
+  ) {
+    compositeCrossEntropyBackward(
+      logits, layout, targets: targets, targetsLayout, ignoreIndex: ignoreIndex, gradient: gradient, into: out,
+      dtype: dtype)
+  }
+
+  /// Targets with ignored entries replaced by 0 ([N, 1], Int64) and the Bool mask of valid ones ([N]).
+  static func safeTargets(_ targets: Storage, _ tl: Layout, ignoreIndex: Int64, n: Int, device: Device) -> (
+    Storage, Storage
+  ) {
+    let ignore = allocate(1, dtype: .i64, on: device)
+    fill(ignore, count: 1, value: Double(ignoreIndex), dtype: .i64)
+    let zero = allocate(1, dtype: .i64, on: device)
+    fill(zero, count: 1, value: 0, dtype: .i64)
+    let scalar = Layout(shape: [n], strides: [0], offset: 0)
+    let valid = allocate(n, dtype: .bool, on: device)
+    compare(.notEqual, targets, tl, ignore, scalar, into: valid, dtype: .i64)
+    let safe = allocate(n, dtype: .i64, on: device)
+    select(valid, Layout(contiguous: [n]), targets, tl, zero, scalar, into: safe, dtype: .i64)
+    return (safe, valid)
+  }
+
+  /// Cross-entropy from log-softmax, gather and select.
+  public static func compositeCrossEntropy(
+    _ logits: Storage, _ layout: Layout, targets: Storage, _ targetsLayout: Layout, ignoreIndex: Int64,
+    into losses: Storage, dtype: DType
+  ) {
+    let (n, c) = (layout.shape[0], layout.shape[1])
+    let device = device(of: logits)
+    let logp = allocate(n * c, dtype: dtype, on: device)
+    softmax(logits, layout, axis: 1, log: true, into: logp, dtype: dtype)
+    let (safe, valid) = safeTargets(targets, targetsLayout, ignoreIndex: ignoreIndex, n: n, device: device)
+    let picked = allocate(n, dtype: dtype, on: device)
+    gather(
+      logp, Layout(shape: [n, c], strides: [c, 1], offset: 0), axis: 1, index: safe, Layout(contiguous: [n, 1]),
+      into: picked, dtype: dtype)
+    let negated = allocate(n, dtype: dtype, on: device)
+    unary(.neg, picked, Layout(contiguous: [n]), into: negated, dtype: dtype)
+    let zero = allocate(1, dtype: dtype, on: device)
+    fill(zero, count: 1, value: 0, dtype: dtype)
+    select(
+      valid, Layout(contiguous: [n]), negated, Layout(contiguous: [n]), zero,
+      Layout(shape: [n], strides: [0], offset: 0), into: losses, dtype: dtype)
+  }
+
+  /// The gradient from softmax, a masked scale and a scatter-add of -g at the targets.
+  public static func compositeCrossEntropyBackward(
+    _ logits: Storage, _ layout: Layout, targets: Storage, _ targetsLayout: Layout, ignoreIndex: Int64,
+    gradient: Storage, into out: Storage, dtype: DType
+  ) {
+    let (n, c) = (layout.shape[0], layout.shape[1])
+    let device = device(of: logits)
+    let (safe, valid) = safeTargets(targets, targetsLayout, ignoreIndex: ignoreIndex, n: n, device: device)
+    // g masked where ignored.
+    let zero = allocate(1, dtype: dtype, on: device)
+    fill(zero, count: 1, value: 0, dtype: dtype)
+    let g = allocate(n, dtype: dtype, on: device)
+    select(
+      valid, Layout(contiguous: [n]), gradient, Layout(contiguous: [n]), zero,
+      Layout(shape: [n], strides: [0], offset: 0), into: g, dtype: dtype)
+    let p = allocate(n * c, dtype: dtype, on: device)
+    softmax(logits, layout, axis: 1, log: false, into: p, dtype: dtype)
+    let rows = Layout(shape: [n, c], strides: [1, 0], offset: 0)
+    binary(.mul, p, Layout(contiguous: [n, c]), g, rows, into: out, dtype: dtype)
+    let negG = allocate(n, dtype: dtype, on: device)
+    unary(.neg, g, Layout(contiguous: [n]), into: negG, dtype: dtype)
+    scatter(
+      .add, into: out, Layout(contiguous: [n, c]), axis: 1, index: safe, Layout(contiguous: [n, 1]), source: negG,
+      Layout(contiguous: [n, 1]), dtype: dtype)
+  }
+}

@@ -117,6 +117,21 @@ public protocol Backend: Sendable {
   static func conv2dBackwardWeight(
     _ x: Storage, _ xLayout: Layout, _ gradOut: Storage, _ gradOutShape: Shape, params: Conv2DParams,
     into out: Storage, weightShape: Shape, dtype: DType)
+  // MARK: Losses
+
+  /// Per-sample cross-entropy of logits [N, C] against Int64 class indices [N] (validated to
+  /// lie in 0..<C or equal `ignoreIndex`): -log softmax(xᵢ)[tᵢ], and 0 where tᵢ is ignored.
+  /// `losses` is contiguous [N].
+  static func crossEntropy(
+    _ logits: Storage, _ layout: Layout, targets: Storage, _ targetsLayout: Layout, ignoreIndex: Int64,
+    into losses: Storage, dtype: DType)
+  /// Gradient of `crossEntropy` with respect to the logits, given the gradient of the
+  /// per-sample losses (contiguous [N]): gᵢ·(softmax(xᵢ) - onehot(tᵢ)), 0 rows where ignored.
+  /// `out` is contiguous [N, C].
+  static func crossEntropyBackward(
+    _ logits: Storage, _ layout: Layout, targets: Storage, _ targetsLayout: Layout, ignoreIndex: Int64,
+    gradient: Storage, into out: Storage, dtype: DType)
+
   // MARK: Optimizer updates
 
   /// One Adam/AdamW update of `count` contiguous elements: the new parameter goes into `out`;

@@ -52,11 +52,36 @@ public enum Loss {
     precondition(
       targets.shape == expected,
       "crossEntropy: targets \(targets._signature) must have shape \(expected) for logits \(logits._signature)")
-    let logp = classesLast(logits).logSoftmax(axis: 1)
     let classes = logits.shape[1]
+    if logits.rank == 2 && weight == nil && labelSmoothing == 0 {
+      return fusedCrossEntropy(logits, targets, ignoreIndex: ignoreIndex, reduction: reduction)
+    }
+    let logp = classesLast(logits).logSoftmax(axis: 1)
     return nllCore(
       logp, targets.reshaped([-1]), weight: weight, ignoreIndex: ignoreIndex, smoothing: labelSmoothing,
       reduction: reduction, outShape: expected, classes: classes, op: "crossEntropy")
+  }
+
+  /// The common case in one backend op (and one tape node): per-sample losses from the fused
+  /// kernel, then the reduction (the mean divides by the number of counted targets).
+  static func fusedCrossEntropy<E: FloatElement, B: Backend>(
+    _ logits: Tensor<E, B>, _ targets: Tensor<Int64, B>, ignoreIndex: Int64, reduction: Reduction
+  ) -> Tensor<E, B> {
+    let (n, c) = (logits.shape[0], logits.shape[1])
+    for t in targets.contiguous().toArray() where t != ignoreIndex && (t < 0 || t >= Int64(c)) {
+      preconditionFailure("crossEntropy: target \(t) is out of range 0..<\(c) for logits \(logits._signature)")
+    }
+    let losses = Tensor<E, B>(
+      storage: B.allocate(n, dtype: E.dtype, on: logits.device), layout: Layout(contiguous: [n]))
+    B.crossEntropy(
+      logits.storage, logits.layout, targets: targets.storage, targets.layout, ignoreIndex: ignoreIndex,
+      into: losses.storage, dtype: E.dtype)
+    switch reduction {
+    case .none: return losses
+    case .sum: return losses.sum()
+    case .mean, .batchMean:
+      return losses.sum() / (targets .!= Tensor<Int64, B>(ignoreIndex, on: targets.device)).cast(to: E.self).sum()
+    }
   }
 
   /// Cross-entropy against class probabilities [N, C] (soft targets), with optional class

@@ -1,11 +1,17 @@
-// GEMM driver shared by every ISA variant (Goto/BLIS blocking, thread split, GEMV and
-// small-shape paths) and the generic C kernels. The AVX2 and AVX-512 micro-kernels live in
-// gemm_avx2.c and gemm_avx512.c.
+// GEMM driver shared by every ISA variant, and the generic C kernels. The AVX2 and AVX-512
+// micro-kernels live in gemm_avx2.c and gemm_avx512.c.
+//
+// Each thread works alone on its block of a grid over C (no barriers, no shared buffers):
+//   m == 1 or n == 1        GEMV, split over the output vector
+//   n ≤ 4 (f32) / 2 (f64)   one GEMV pass per column of C (likewise per row for m == 2, f32)
+//   otherwise               jc (NC) → pc (KC) → pack B panel → ic (MC) → pack A block
+//                           → jr (NR) → ir (MR) → micro-kernel
+// Operands that a thread's block uses lightly are read in place instead of packed (see
+// gemm_run), which keeps small and mid-size products free of copying overhead.
 #include "born_gemm.h"
 #include "born_isa.h"
 #include "gemm_internal.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _WIN32
@@ -273,8 +279,8 @@ typedef double gen_vd __attribute__((vector_size(16)));
                                   S##naive,        S##gather, S##scatter};                      \
   static const born_gemm_kernels S##generic = {                                                 \
       .mr = GEN_MR, .nr = GNR, .nr_narrow = 0, .mc = 128, .kc = 256, .nc = 2048,                \
-      .ukr = S##ukr, .ukr_narrow = NULL, .pack_a_rows = NULL, .gemv_n = S##gemv_n,              \
-      .gemv_t = S##gemv_t};
+      .ukr = S##ukr, .ukr_narrow = NULL, .pack_a_t = NULL, .pack_b_t = NULL,                    \
+      .gemv_n = S##gemv_n, .gemv_t = S##gemv_t};
 
 BORN_GEMM_TYPED(float, s_, GEN_NR_S)
 BORN_GEMM_TYPED(double, d_, GEN_NR_D)
@@ -456,7 +462,6 @@ static void gemm_run(const type_ops *t, const born_gemm_kernels *kr, long m, lon
     return;
   }
   char *bbuf = abuf + abytes;
-  born_gemm_pack pack_rows = kr->pack_a_rows;
 
   for (long jc = j0; jc < j1; jc += ncs) {
     const long nc = min_l(ncs, j1 - jc);
@@ -469,9 +474,13 @@ static void gemm_run(const type_ops *t, const born_gemm_kernels *kr, long m, lon
       if (pack_b && csb == 1) {
         t->pack_b_rows(kc, nc, bblk, rsb, bbuf, (int)NR);
       } else if (pack_b) {
-        for (long jr = 0; jr < nc; jr += NR)
-          t->pack_b(kc, min_l(NR, nc - jr), bblk + jr * csb * es, rsb, csb,
-                    bbuf + jr * kc * es, (int)NR);
+        for (long jr = 0; jr < nc; jr += NR) {
+          const long nr = min_l(NR, nc - jr);
+          if (kr->pack_b_t && rsb == 1 && nr == NR)
+            kr->pack_b_t(kc, bblk + jr * csb * es, csb, bbuf + jr * kc * es);
+          else
+            t->pack_b(kc, nr, bblk + jr * csb * es, rsb, csb, bbuf + jr * kc * es, (int)NR);
+        }
       } else if (nc_edge) {
         t->pack_b(kc, nc_edge, bblk + jr_edge * es, rsb, 1, bbuf, (int)w_edge);
       }
@@ -482,8 +491,8 @@ static void gemm_run(const type_ops *t, const born_gemm_kernels *kr, long m, lon
         if (pack_a) {
           for (long ir = 0; ir < mc; ir += MR) {
             const long mr = min_l(MR, mc - ir);
-            if (pack_rows && csa == 1 && mr == MR)
-              pack_rows(MR, kc, ablk + ir * rsa * es, rsa, 1, abuf + ir * kc * es);
+            if (kr->pack_a_t && csa == 1 && mr == MR)
+              kr->pack_a_t(kc, ablk + ir * rsa * es, rsa, abuf + ir * kc * es);
             else
               t->pack_a(kc, mr, ablk + ir * rsa * es, rsa, csa, abuf + ir * kc * es, (int)MR);
           }

@@ -191,7 +191,7 @@ T256 static void s_gemv_t(long k, long n, const void *xv, const void *mv, long l
 
 const born_gemm_kernels born_sgemm_avx2 = {
     .mr = S_MR, .nr = 16, .nr_narrow = 8, .mc = 192, .kc = 256, .nc = 4096,
-    .ukr = s_ukr, .ukr_narrow = s_ukr_narrow, .pack_a_rows = NULL,
+    .ukr = s_ukr, .ukr_narrow = s_ukr_narrow, .pack_a_t = NULL, .pack_b_t = NULL,
     .gemv_n = s_gemv_n, .gemv_t = s_gemv_t};
 
 // MARK: - f64
@@ -368,7 +368,7 @@ T256 static void d_gemv_t(long k, long n, const void *xv, const void *mv, long l
 
 const born_gemm_kernels born_dgemm_avx2 = {
     .mr = D_MR, .nr = 8, .nr_narrow = 4, .mc = 144, .kc = 256, .nc = 4096,
-    .ukr = d_ukr, .ukr_narrow = d_ukr_narrow, .pack_a_rows = NULL,
+    .ukr = d_ukr, .ukr_narrow = d_ukr_narrow, .pack_a_t = NULL, .pack_b_t = NULL,
     .gemv_n = d_gemv_n, .gemv_t = d_gemv_t};
 
 #endif

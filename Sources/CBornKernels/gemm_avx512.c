@@ -106,15 +106,12 @@ T512 static void s_ukr_narrow(long k, const void *a, long rsa, long csa, const v
     s_tile(k, a, rsa, 1, b, ldb, c, ldc, mr, nr, accumulate, 1);
 }
 
-// Packs 8 rows of a row-major A (csa == 1) by 8×8 in-register transposes.
-T512 static void s_pack_a_rows(long mc, long kc, const void *av, long rsa, long csa, void *dv) {
-  (void)mc, (void)csa;
-  const float *a = av;
-  float *d = dv;
+// dst[p*ld + i] = src[i*rs + p] for 8 rows i and p < kc, by 8×8 in-register transposes.
+INLINE T512 void s_transpose8(long kc, const float *src, long rs, float *dst, long ld) {
   long p = 0;
   for (; p + 8 <= kc; p += 8) {
     __m256 r[8], t[8], s[8];
-    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(a + i * rsa + p);
+    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * rs + p);
     for (int i = 0; i < 8; i += 2) {
       t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
       t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
@@ -125,14 +122,23 @@ T512 static void s_pack_a_rows(long mc, long kc, const void *av, long rsa, long 
       s[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
       s[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
     }
-    float *o = d + p * 8;
+    float *o = dst + p * ld;
     for (int q = 0; q < 4; ++q) {
-      _mm256_storeu_ps(o + q * 8, _mm256_permute2f128_ps(s[q], s[q + 4], 0x20));
-      _mm256_storeu_ps(o + (q + 4) * 8, _mm256_permute2f128_ps(s[q], s[q + 4], 0x31));
+      _mm256_storeu_ps(o + q * ld, _mm256_permute2f128_ps(s[q], s[q + 4], 0x20));
+      _mm256_storeu_ps(o + (q + 4) * ld, _mm256_permute2f128_ps(s[q], s[q + 4], 0x31));
     }
   }
   for (; p < kc; ++p)
-    for (int i = 0; i < 8; ++i) d[p * 8 + i] = a[i * rsa + p];
+    for (int i = 0; i < 8; ++i) dst[p * ld + i] = src[i * rs + p];
+}
+
+T512 static void s_pack_a_t(long kc, const void *a, long rs, void *d) {
+  s_transpose8(kc, a, rs, d, S_MR);
+}
+
+T512 static void s_pack_b_t(long kc, const void *b, long rs, void *d) {
+  for (int g = 0; g < 32; g += 8)
+    s_transpose8(kc, (const float *)b + g * rs, rs, (float *)d + g, 32);
 }
 
 T512 static void s_gemv_n(long k, long n, const void *xv, const void *mv, long ldm, void *yv,
@@ -236,7 +242,8 @@ T512 static void s_gemv_t(long k, long n, const void *xv, const void *mv, long l
 
 const born_gemm_kernels born_sgemm_avx512 = {
     .mr = S_MR, .nr = 32, .nr_narrow = 16, .mc = 256, .kc = 320, .nc = 4096,
-    .ukr = s_ukr, .ukr_narrow = s_ukr_narrow, .pack_a_rows = s_pack_a_rows,
+    .ukr = s_ukr, .ukr_narrow = s_ukr_narrow,
+    .pack_a_t = s_pack_a_t, .pack_b_t = s_pack_b_t,
     .gemv_n = s_gemv_n, .gemv_t = s_gemv_t};
 
 // MARK: - f64
@@ -324,27 +331,33 @@ T512 static void d_ukr_narrow(long k, const void *a, long rsa, long csa, const v
     d_tile(k, a, rsa, 1, b, ldb, c, ldc, mr, nr, accumulate, 1);
 }
 
-// Packs 8 rows of a row-major A (csa == 1) by 4×4 in-register transposes.
-T512 static void d_pack_a_rows(long mc, long kc, const void *av, long rsa, long csa, void *dv) {
-  (void)mc, (void)csa;
-  const double *a = av;
-  double *d = dv;
+// dst[p*ld + i] = src[i*rs + p] for 8 rows i and p < kc, by 4×4 in-register transposes.
+INLINE T512 void d_transpose8(long kc, const double *src, long rs, double *dst, long ld) {
   long p = 0;
   for (; p + 4 <= kc; p += 4)
     for (int h = 0; h < 2; ++h) {
-      const double *r = a + 4 * h * rsa + p;
-      const __m256d r0 = _mm256_loadu_pd(r), r1 = _mm256_loadu_pd(r + rsa);
-      const __m256d r2 = _mm256_loadu_pd(r + 2 * rsa), r3 = _mm256_loadu_pd(r + 3 * rsa);
+      const double *r = src + 4 * h * rs + p;
+      const __m256d r0 = _mm256_loadu_pd(r), r1 = _mm256_loadu_pd(r + rs);
+      const __m256d r2 = _mm256_loadu_pd(r + 2 * rs), r3 = _mm256_loadu_pd(r + 3 * rs);
       const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
       const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
-      double *o = d + p * 8 + 4 * h;
+      double *o = dst + p * ld + 4 * h;
       _mm256_storeu_pd(o, _mm256_permute2f128_pd(t0, t2, 0x20));
-      _mm256_storeu_pd(o + 8, _mm256_permute2f128_pd(t1, t3, 0x20));
-      _mm256_storeu_pd(o + 16, _mm256_permute2f128_pd(t0, t2, 0x31));
-      _mm256_storeu_pd(o + 24, _mm256_permute2f128_pd(t1, t3, 0x31));
+      _mm256_storeu_pd(o + ld, _mm256_permute2f128_pd(t1, t3, 0x20));
+      _mm256_storeu_pd(o + 2 * ld, _mm256_permute2f128_pd(t0, t2, 0x31));
+      _mm256_storeu_pd(o + 3 * ld, _mm256_permute2f128_pd(t1, t3, 0x31));
     }
   for (; p < kc; ++p)
-    for (int i = 0; i < 8; ++i) d[p * 8 + i] = a[i * rsa + p];
+    for (int i = 0; i < 8; ++i) dst[p * ld + i] = src[i * rs + p];
+}
+
+T512 static void d_pack_a_t(long kc, const void *a, long rs, void *d) {
+  d_transpose8(kc, a, rs, d, D_MR);
+}
+
+T512 static void d_pack_b_t(long kc, const void *b, long rs, void *d) {
+  for (int g = 0; g < 16; g += 8)
+    d_transpose8(kc, (const double *)b + g * rs, rs, (double *)d + g, 16);
 }
 
 T512 static void d_gemv_n(long k, long n, const void *xv, const void *mv, long ldm, void *yv,
@@ -425,7 +438,8 @@ T512 static void d_gemv_t(long k, long n, const void *xv, const void *mv, long l
 
 const born_gemm_kernels born_dgemm_avx512 = {
     .mr = D_MR, .nr = 16, .nr_narrow = 8, .mc = 192, .kc = 256, .nc = 4096,
-    .ukr = d_ukr, .ukr_narrow = d_ukr_narrow, .pack_a_rows = d_pack_a_rows,
+    .ukr = d_ukr, .ukr_narrow = d_ukr_narrow,
+    .pack_a_t = d_pack_a_t, .pack_b_t = d_pack_b_t,
     .gemv_n = d_gemv_n, .gemv_t = d_gemv_t};
 
 #endif

@@ -21,16 +21,17 @@ typedef void (*born_gemm_ukr)(long k, const void *a, long rsa, long csa, const v
 typedef void (*born_gemv)(long k, long n, const void *x, const void *m, long ldm, void *y,
                           int accumulate);
 
-// Packs one full MR-row micro-panel of a row-major A (csa == 1): element (i, p) goes to
-// dst[p*MR + i]. mc == MR; an ISA's in-register transposes beat the generic strided copy.
-typedef void (*born_gemm_pack)(long mc, long kc, const void *a, long rsa, long csa, void *dst);
+// Transposing copy of one full micro-panel: dst[p*W + i] = src[i*rs + p] for i < W, p < kc,
+// W being MR (pack_a_t: rows of a row-major A) or NR (pack_b_t: columns of a column-major B).
+// An ISA's in-register transposes beat the generic strided copy by several times.
+typedef void (*born_gemm_pack)(long kc, const void *src, long rs, void *dst);
 
 typedef struct {
   int mr, nr;      // register tile
   int nr_narrow;   // width of ukr_narrow (0: none), used for tiles with nr <= nr_narrow
   int mc, kc, nc;  // cache blocks: A block mc×kc in L2, B micro-panel kc×nr in L1
   born_gemm_ukr ukr, ukr_narrow;
-  born_gemm_pack pack_a_rows;  // NULL: the generic copy
+  born_gemm_pack pack_a_t, pack_b_t;  // NULL: the generic copy
   born_gemv gemv_n, gemv_t;
 } born_gemm_kernels;
 
