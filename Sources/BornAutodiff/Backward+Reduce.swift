@@ -97,16 +97,18 @@ extension Autodiff {
     let (needA, needB) = (a.node != nil, b.node != nil)
     record(out, "matmul", dtype: dtype, inputs: [(a, aLayout), (b, bLayout)]) { gs in
       let g = Raw<Base>(gs, shape: outShape, dtype)
-      // dA = g·Bᵀ and dB = Aᵀ·g, per batch; broadcast batch axes are summed by the caller.
-      var ga = needA ? g.matmul(Raw<Base>(bbase, bLayout, dtype).transposedLast()) : nil
-      var gb = needB ? Raw<Base>(abase, aLayout, dtype).transposedLast().matmul(g) : nil
-      // An operand that is a transposed view (x·Wᵀ) gets its gradient computed transposed
-      // (gᵀ·x), so it lands in the layout of the stored weights with no transposing copy.
-      if needB && isTransposedView(bLayout) {
-        gb = g.transposedLast().matmul(Raw<Base>(abase, aLayout, dtype)).transposedLast()
+      // dA = g·Bᵀ and dB = Aᵀ·g, per batch; broadcast batch axes are summed by the caller. An
+      // operand that is a transposed view (x·Wᵀ) gets its gradient computed transposed (gᵀ·x),
+      // so it lands in the layout of the stored weights with no transposing copy.
+      let a = Raw<Base>(abase, aLayout, dtype)
+      let b = Raw<Base>(bbase, bLayout, dtype)
+      var ga: Raw<Base>?
+      var gb: Raw<Base>?
+      if needA {
+        ga = isTransposedView(aLayout) ? b.matmul(g.transposedLast()).transposedLast() : g.matmul(b.transposedLast())
       }
-      if needA && isTransposedView(aLayout) {
-        ga = Raw<Base>(bbase, bLayout, dtype).matmul(g.transposedLast()).transposedLast()
+      if needB {
+        gb = isTransposedView(bLayout) ? g.transposedLast().matmul(a).transposedLast() : a.transposedLast().matmul(g)
       }
       return [ga, gb]
     }

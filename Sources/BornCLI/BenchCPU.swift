@@ -63,6 +63,7 @@ struct BenchCPU: ParsableCommand {
     list.append(mm("mlp fc1 dW 784x64x128 (Xᵀ·dH)", 784, 64, 128, "matmul_at"))
     list.append(mm("mlp fc2 dW 128x64x10 (Hᵀ·dY)", 128, 64, 10, "matmul_at"))
     list.append(mm("mlp fc2 dX 64x10x128 (dY·W2ᵀ)", 64, 10, 128, "matmul_bt"))
+    list.append(mm("mlp fc1 dWᵀ 128x64x784 (dHᵀ·X)", 128, 64, 784, "matmul_at"))
     list.append(mm("gemv 1x576x1536", 1, 576, 1536, "matmul"))
     let big = 1 << 24
     list.append(CPUBenchCase(name: "add 16M", shapes: [[big], [big]], peerOp: "add", flops: nil) { $0[0] + $0[1] })
