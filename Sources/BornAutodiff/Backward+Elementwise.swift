@@ -39,7 +39,7 @@ extension Autodiff {
     case .cos: return -(g * x.unary(.sin))
     case .tanh: return g * ((y * y) * -1 + 1)
     case .sigmoid: return g * y * (y * -1 + 1)
-    case .relu: return g * indicator(x.compare(.greater, x.scalar(0)))
+    case .relu: return x.compare(.greater, x.scalar(0)).select(g, g.zeros([]))
     case .leakyRelu(let alpha):
       return x.compare(.less, x.scalar(0)).select(g * alpha, g)
     case .elu(let alpha):
