@@ -39,14 +39,9 @@ extension CPU {
     let kdim = cg * kh * kw
     let spatial = oh * ow
     // Weights as a contiguous [O, C/g·KH·KW] matrix.
-    var wContig = wStorage
-    var wOffset = wl.offset
-    if !wl.isContiguous {
-      wContig = CPUStorage(byteCount: wl.elementCount * elementSize)
-      copyElements(from: wStorage.raw, wl, to: wContig.raw, Layout(contiguous: wl.shape), elementSize: elementSize)
-      wOffset = 0
-    }
-    let wp = wContig.const(T.self) + wOffset
+    let (wStore, wOffset) = contiguousStorage(wStorage, wl, elementSize: elementSize)
+    defer { withExtendedLifetime(wStore) {} }
+    let wp = wStore.const(T.self) + wOffset
     let direct =
       kh == 1 && kw == 1 && p.stride == (1, 1) && p.padding == (0, 0)
       && xl.strides[3] == 1 && xl.strides[2] == wd

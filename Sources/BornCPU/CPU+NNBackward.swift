@@ -41,14 +41,15 @@ extension CPU {
     let og = o / p.groups
     let kdim = cg * kh * kw
     let spatial = oh * ow
-    let wp = contiguousWeights(wStorage, wl, elementSize, T.self)
-    defer { wp.release() }
+    let (wStore, wOffset) = contiguousStorage(wStorage, wl, elementSize: elementSize)
+    defer { withExtendedLifetime(wStore) {} }
+    let wp = wStore.const(T.self) + wOffset
     dx.initialize(repeating: 0, count: xShape.elementCount)
     let threads = Int(born_gemm_threads(kdim, spatial, og, Int32(cpuThreadCount)))
     let parallelImages = batch >= cpuThreadCount && threads < cpuThreadCount * 2
     func image(_ n: Int, _ cols: UnsafeMutablePointer<T>, _ threads: Int) {
       for gi in 0..<p.groups {
-        let aPtr = wp.pointer + gi * og * kdim  // Wᵀ: element (i, o) at w[o * kdim + i]
+        let aPtr = wp + gi * og * kdim  // Wᵀ: element (i, o) at w[o * kdim + i]
         let bPtr = g + n * o * spatial + gi * og * spatial
         parallelThreads(threads) { t in
           gemm(kdim, spatial, og, aPtr, 1, kdim, bPtr, spatial, 1, cols, spatial, Int32(t), Int32(threads))
@@ -102,19 +103,13 @@ extension CPU {
     }
   }
 
-  /// Weights as a contiguous matrix, copied only when the layout is not contiguous.
-  struct ContiguousWeights<T> {
-    var pointer: UnsafePointer<T>
-    var owned: CPUStorage?
-    func release() {}
-  }
-
-  static func contiguousWeights<T>(_ s: CPUStorage, _ l: Layout, _ elementSize: Int, _: T.Type) -> ContiguousWeights<T>
-  {
-    if l.isContiguous { return ContiguousWeights(pointer: s.const(T.self) + l.offset, owned: nil) }
+  /// The elements of `l` as a contiguous run: the storage itself and the offset when they
+  /// already are, a packed copy otherwise. Keep the storage alive while using the pointer.
+  static func contiguousStorage(_ s: CPUStorage, _ l: Layout, elementSize: Int) -> (CPUStorage, Int) {
+    if l.isContiguous { return (s, l.offset) }
     let copy = CPUStorage(byteCount: l.elementCount * elementSize)
     copyElements(from: s.raw, l, to: copy.raw, Layout(contiguous: l.shape), elementSize: elementSize)
-    return ContiguousWeights(pointer: copy.const(T.self), owned: copy)
+    return (copy, 0)
   }
 
   public static func conv2dBackwardWeight(

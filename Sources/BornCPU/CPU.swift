@@ -45,8 +45,6 @@ public final class CPUStorage: @unchecked Sendable {
 
   deinit { CPUAllocator.release(raw, byteCount) }
 
-  /// The buffer as typed elements (the caller knows the dtype).
-  @inlinable public func pointer<T>(_: T.Type) -> UnsafeMutablePointer<T> { raw.assumingMemoryBound(to: T.self) }
 }
 
 /// A size-bucketed cache of large host buffers.
@@ -164,7 +162,7 @@ extension CPU {
   public static func fill(_ dst: CPUStorage, count: Int, value: Double, dtype: DType) {
     func run<T: TensorElement>(_: T.Type) {
       let v = T(bornConverting: value)
-      let p = dst.pointer(T.self)
+      let p = dst.typed(T.self)
       parallelFor(count, grain: 1 << 16) { r in
         (p + r.lowerBound).initialize(repeating: v, count: r.count)
       }
@@ -184,7 +182,7 @@ extension CPU {
 
   public static func arange(into dst: CPUStorage, count: Int, start: Double, step: Double, dtype: DType) {
     func run<T: TensorElement>(_: T.Type) {
-      let p = dst.pointer(T.self)
+      let p = dst.typed(T.self)
       for i in 0..<count { p[i] = T(bornConverting: start + Double(i) * step) }
     }
     switch dtype {
