@@ -21,15 +21,17 @@ def bench(name, a, b, budget):
     np.matmul(a, b, out=out)
     best = min(best, time.perf_counter() - t)
     calls += 1
-  print(f"{name:24s} {'numpy':>7s} {'-':>4s} {best * 1e6:10.2f} {2.0 * m * n * k / best / 1e9:8.1f}")
+  gflops = 2.0 * m * n * k / best / 1e9
+  print(f"{name:24s} {'numpy':>7s} {'-':>4s} {best * 1e6:10.2f} {gflops:8.1f}")
 
 
 def main():
   budget = float(sys.argv[1]) if len(sys.argv) > 1 else 0.5
   rng = np.random.default_rng(0)
   r = lambda *s: rng.standard_normal(s, dtype=np.float32)
-  print(f"# numpy {np.__version__}  OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')} "
-        f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', '(unset)')}")
+  env = os.environ
+  print(f"# numpy {np.__version__}  OPENBLAS_CORETYPE={env.get('OPENBLAS_CORETYPE', '(unset)')} "
+        f"OPENBLAS_L2_SIZE={env.get('OPENBLAS_L2_SIZE', '(unset)')}")
   for n in (256, 512, 1024, 2048):
     bench(f"sgemm {n}^3", r(n, n), r(n, n), budget)
   bench("64x784*784x128", r(64, 784), r(784, 128), budget)

@@ -61,7 +61,8 @@ def main():
   ours, np_env, np_unset = {}, {}, {}
   env_desc = "OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s" % (
       os.environ.get("OPENBLAS_CORETYPE", "(unset)"), os.environ.get("OPENBLAS_L2_SIZE", "(unset)"))
-  unset_env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+  unset_env = {k: v for k, v in os.environ.items()
+               if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
   numpy_cmd = [sys.executable, os.path.join(HERE, "bench_numpy.py"), str(args.budget)]
   for _ in range(args.rounds):
     wait_idle(args.wait_idle)
@@ -70,8 +71,8 @@ def main():
     wait_idle(args.wait_idle)
     parse(subprocess.run(numpy_cmd, capture_output=True, text=True, check=True).stdout, np_env)
     wait_idle(args.wait_idle)
-    parse(subprocess.run(numpy_cmd, capture_output=True, text=True, check=True, env=unset_env).stdout,
-          np_unset)
+    parse(subprocess.run(numpy_cmd, capture_output=True, text=True, check=True,
+                         env=unset_env).stdout, np_unset)
 
   shapes = []
   for (name, _isa) in ours:

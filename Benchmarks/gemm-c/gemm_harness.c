@@ -221,7 +221,10 @@ static int check_shape(long m, long n, long k, int extra_tc) {
               for (long i = 0; i < m; ++i)
                 for (long j = 0; j < ldc; ++j) {
                   double v = j >= n ? 12345.0 : acc ? c0[i * n + j] : NAN;
-                  dbl ? (((double *)cbuf)[i * ldc + j] = v) : (((float *)cbuf)[i * ldc + j] = (float)v);
+                  if (dbl)
+                    ((double *)cbuf)[i * ldc + j] = v;
+                  else
+                    ((float *)cbuf)[i * ldc + j] = (float)v;
                 }
               gemm_call g = {dbl, m, n, k, a, rsa, csa, b, rsb, csb, cbuf, ldc, acc, tc};
               call_threads(&g);
@@ -286,14 +289,16 @@ static int run_tests(int quick) {
   }
   long fixed[][3] = {{0, 5, 7},   {5, 0, 7},    {5, 7, 0},     {1, 1, 1},     {1, 1, 300},
                      {1, 300, 1}, {300, 1, 1},  {1, 257, 129}, {257, 1, 129}, {1, 1536, 576},
-                     {64, 10, 128}, {64, 128, 10}, {10, 128, 64}, {129, 65, 600}};
+                     {64, 10, 128}, {64, 128, 10}, {10, 128, 64}, {129, 65, 600},
+                     {65, 3, 33},   {129, 4, 65},  {2, 65, 33},   {3, 129, 17},  {4, 4, 4}};
   for (size_t i = 0; i < sizeof fixed / sizeof *fixed; ++i, ++count)
     memcpy(shapes[count], fixed[i], sizeof fixed[i]);
   int randoms = quick ? 10 : 60;
   for (int r = 0; r < randoms; ++r, ++count)
     for (int d = 0; d < 3; ++d) shapes[count][d] = sizes[rng_below(quick ? 10 : ns)];
 
-  for (int s = 0; s < count; ++s) check_shape(shapes[s][0], shapes[s][1], shapes[s][2], s % 2 ? 4 : 0);
+  for (int s = 0; s < count; ++s)
+    check_shape(shapes[s][0], shapes[s][1], shapes[s][2], s % 2 ? 4 : 0);
   printf("default blocking: %ld checks, %ld failures (%.1fs)\n", checks, failures, now() - t0);
 
   // Tiny cache blocks and forced packing modes exercise every loop and edge of the driver on
@@ -317,7 +322,8 @@ static int run_tests(int quick) {
 
   // Allocation failure: every path falls back to plain loops over the thread's own part.
   born_gemm_tune_no_scratch = 1;
-  for (int r = 0; r < 6; ++r) check_shape(sizes[rng_below(8)], sizes[rng_below(8)], sizes[rng_below(8)], 0);
+  for (int r = 0; r < 6; ++r)
+    check_shape(sizes[rng_below(8)], sizes[rng_below(8)], sizes[rng_below(8)], 0);
   check_shape(1, 65, 33, 0);
   check_shape(65, 1, 33, 0);
   check_shape(1, 1, 33, 0);
