@@ -19,14 +19,12 @@ func parallelFor(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
     if count > 0 { body(0..<count) }
     return
   }
-  withoutActuallyEscaping(body) { body in
-    let box = UncheckedSendable(body)
-    DispatchQueue.concurrentPerform(iterations: threads) { t in
-      let start = count * t / threads
-      let end = count * (t + 1) / threads
-      if start < end { box.value(start..<end) }
-    }
+  let ran = ThreadPool.shared.run(threads) { t in
+    let start = count * t / threads
+    let end = count * (t + 1) / threads
+    if start < end { body(start..<end) }
   }
+  if !ran { body(0..<count) }
 }
 
 /// Runs `body(t)` for t in 0..<threads concurrently.
@@ -36,9 +34,8 @@ func parallelThreads(_ threads: Int, _ body: (Int) -> Void) {
     body(0)
     return
   }
-  withoutActuallyEscaping(body) { body in
-    let box = UncheckedSendable(body)
-    DispatchQueue.concurrentPerform(iterations: threads) { t in box.value(t) }
+  if !ThreadPool.shared.run(threads, body) {
+    for t in 0..<threads { body(t) }
   }
 }
 

@@ -111,15 +111,16 @@ VM_FN V k_table_poly(const float (*tab)[8], VI i, V v, V *c0lo) {
   return q;
 }
 
-// x + xl = k ln2 + r, |r| <= ln2/2 (k an integer-valued float). ln2 is float(ln2) plus a tail:
-// for |x| < 256, x - k float(ln2) is a multiple of 2^-24 below 1/2 in magnitude, so the first fma
-// is exact and only the tail term rounds.
+// x = k ln2 + r, |r| <= ln2/2 (k an integer-valued float). ln2 is float(ln2) plus a tail: for
+// |x| < 256, x - k float(ln2) is a multiple of 2^-24 below 1/2 in magnitude, so the first fma is
+// exact and only the tail term rounds.
 VM_FN V k_exp_reduce(V x, V *k) {
   V kk = vround(vmul(x, vset(1.44269502f)));
   *k = kk;
   return vfnma(kk, vset(-1.90465421e-09f), vfnma(kk, vset(0.693147182f), x));
 }
 
+// The same for x + xl, |xl| tiny.
 VM_FN V k_exp_reduce2(V x, V xl, V *k) { return vadd(k_exp_reduce(x, k), xl); }
 
 // e^r = 1 + r Q(r) on |r| <= ln2/2; relative error 2^-28.3.
