@@ -21,7 +21,7 @@ extension CPU {
         parameter.const(Float.self), gradient.const(Float.self), m.typed(Float.self), v.typed(Float.self),
         vMax?.typed(Float.self), out.typed(Float.self)
       )
-      parallelFor(count, grain: 1 << 17) { r in
+      parallelFor(count, grain: 1 << 15) { r in
         let o = r.lowerBound
         born_adam_f32(
           p + o, g + o, pm + o, pv + o, pmax.map { $0 + o }, po + o, r.count, Float(h.beta1), Float(h.beta2), shrink,
