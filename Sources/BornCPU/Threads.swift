@@ -1,5 +1,3 @@
-import Dispatch
-
 #if canImport(Glibc)
   import Glibc
 #endif
@@ -37,11 +35,4 @@ func parallelThreads(_ threads: Int, _ body: (Int) -> Void) {
   if !ThreadPool.shared.run(threads, body) {
     for t in 0..<threads { body(t) }
   }
-}
-
-/// Carries a value into concurrent closures. Kernels pass closures that write disjoint parts
-/// of their outputs, which the compiler cannot see.
-struct UncheckedSendable<T>: @unchecked Sendable {
-  let value: T
-  init(_ value: T) { self.value = value }
 }
