@@ -13,6 +13,8 @@ struct BenchOps: ParsableCommand {
     let b = Tensor<Float, CPU>.randn([64, 128], using: &g)
     let bias = Tensor<Float, CPU>.randn([128], using: &g)
     let w = Tensor<Float, CPU>.randn([10, 128], using: &g)
+    let big = Tensor<Float, CPU>.randn([64, 6, 24, 24], using: &g)
+    let mask = big .> 0
     let cases: [(String, () -> Void)] = [
       ("add 64x128", { _ = a + b }),
       ("add bias 64x128 + 128", { _ = a + bias }),
@@ -20,6 +22,9 @@ struct BenchOps: ParsableCommand {
       ("sum 64x128 axis 0", { _ = a.sum(axes: [0]) }),
       ("logSoftmax 64x10", { _ = a[.all, 0..<10].logSoftmax(axis: 1) }),
       ("matmul 64x128·128x10 (Wᵀ)", { _ = a.matmul(w.T) }),
+      ("compare > 0 on 64x6x24x24", { _ = big .> 0 }),
+      ("where on 64x6x24x24", { _ = Tensor.where(mask, big, 0) }),
+      ("relu on 64x6x24x24", { _ = big.relu() }),
       (
         "autodiff add+relu+sum+backward",
         {

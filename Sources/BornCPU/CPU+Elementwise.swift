@@ -270,16 +270,15 @@ extension CPU {
   ) {
     let po = out.typed(Bool.self)
     func run<T: Comparable>(_: T.Type) {
-      let code: UInt8 =
-        switch op {
-        case .equal: 0
-        case .notEqual: 1
-        case .less: 2
-        case .lessEqual: 3
-        case .greater: 4
-        case .greaterEqual: 5
-        }
-      map2(a.const(T.self), aLayout, b.const(T.self), bLayout, po, CompareElements<T>(op: code))
+      let (pa, pb) = (a.const(T.self), b.const(T.self))
+      switch op {
+      case .equal: map2(pa, aLayout, pb, bLayout, po, EqualOp<T>())
+      case .notEqual: map2(pa, aLayout, pb, bLayout, po, NotEqualOp<T>())
+      case .less: map2(pa, aLayout, pb, bLayout, po, LessOp<T>())
+      case .lessEqual: map2(pa, aLayout, pb, bLayout, po, LessEqualOp<T>())
+      case .greater: map2(pa, aLayout, pb, bLayout, po, GreaterOp<T>())
+      case .greaterEqual: map2(pa, aLayout, pb, bLayout, po, GreaterEqualOp<T>())
+      }
     }
     switch dtype {
     case .f32: run(Float.self)

@@ -171,9 +171,13 @@ extension CPU {
       let o = out + off[0]
       let p = x + off[1]
       if st[0] == 0 {
-        var acc = o[0]
-        for j in 0..<n { acc = combine(acc, p[j * st[1]]) }
-        o[0] = acc
+        if st[1] == 1, let run {
+          o[0] = combine(o[0], run(p, n))
+        } else {
+          var acc = o[0]
+          for j in 0..<n { acc = combine(acc, p[j * st[1]]) }
+          o[0] = acc
+        }
       } else {
         for j in 0..<n { o[j * st[0]] = combine(o[j * st[0]], p[j * st[1]]) }
       }

