@@ -25,6 +25,14 @@ struct BenchOps: ParsableCommand {
       ("compare > 0 on 64x6x24x24", { _ = big .> 0 }),
       ("where on 64x6x24x24", { _ = Tensor.where(mask, big, 0) }),
       ("relu on 64x6x24x24", { _ = big.relu() }),
+      ("maxPool2d 2x2 on 64x6x24x24", { _ = big.maxPool2d(kernel: (2, 2)) }),
+      (
+        "maxPool2d 2x2 forward+backward",
+        {
+          let x = Tensor<Float, Autodiff<CPU>>(constant: big).requiringGrad()
+          _ = x.maxPool2d(kernel: (2, 2)).sum().backward()
+        }
+      ),
       (
         "autodiff add+relu+sum+backward",
         {

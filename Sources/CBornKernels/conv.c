@@ -81,31 +81,65 @@ static inline int is_plain_2x2(const born_window *g, long sw) {
          g->dil_h == 1 && g->dil_w == 1 && sw == 1 && 2 * g->oh <= g->h && 2 * g->ow <= g->w;
 }
 
-// The first maximum of four values in window order (a, b on the top row; c, d below), NaN first.
+// The first maximum of four values in window order (a, b on the top row; c, d below), NaN
+// first. Written without branches: on real activations the comparisons are unpredictable, and
+// a mispredicted branch per comparison made pooling several times slower.
+static inline int takes(float candidate, float best) {
+  return (candidate > best) | ((candidate != candidate) & (best == best));
+}
+
 static inline int argmax4(float a, float b, float c, float d) {
-  int i = 0;
   float m = a;
-  if (a != a) return 0;
-  if (b != b) return 1;
-  if (b > m) { m = b; i = 1; }
-  if (c != c) return 2;
-  if (c > m) { m = c; i = 2; }
-  if (d != d) return 3;
-  if (d > m) { i = 3; }
+  int i = 0;
+  int t = takes(b, m);
+  m = t ? b : m;
+  i = t ? 1 : i;
+  t = takes(c, m);
+  m = t ? c : m;
+  i = t ? 2 : i;
+  t = takes(d, m);
+  i = t ? 3 : i;
   return i;
+}
+
+static inline float max4(float a, float b, float c, float d) {
+  float m = a;
+  m = takes(b, m) ? b : m;
+  m = takes(c, m) ? c : m;
+  return takes(d, m) ? d : m;
+}
+
+// The 2×2 loops take their sizes as values and restrict pointers: with the window passed by
+// pointer, every store forced a reload of its fields (10× slower backward).
+static void maxpool_2x2(const float *restrict x, long sh, long oh, long ow, float *restrict out) {
+  for (long oy = 0; oy < oh; oy++) {
+    const float *r0 = x + 2 * oy * sh, *r1 = r0 + sh;
+    float *o = out + oy * ow;
+    for (long ox = 0; ox < ow; ox++) o[ox] = max4(r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]);
+  }
+}
+
+static void maxpool_2x2_backward(const float *restrict x, long sh, long oh, long ow, long w, const float *restrict gout,
+                                 float *restrict dx) {
+  for (long oy = 0; oy < oh; oy++) {
+    const float *r0 = x + 2 * oy * sh, *r1 = r0 + sh;
+    const float *go = gout + oy * ow;
+    float *d0 = dx + 2 * oy * w, *d1 = d0 + w;
+    for (long ox = 0; ox < ow; ox++) {
+      const int i = argmax4(r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]);
+      // Each window owns its four positions (no overlap), so store instead of add.
+      const float gv = go[ox];
+      d0[2 * ox] = i == 0 ? gv : 0.0f;
+      d0[2 * ox + 1] = i == 1 ? gv : 0.0f;
+      d1[2 * ox] = i == 2 ? gv : 0.0f;
+      d1[2 * ox + 1] = i == 3 ? gv : 0.0f;
+    }
+  }
 }
 
 void born_maxpool_f32(const float *x, long sh, long sw, const born_window *g, float *out) {
   if (is_plain_2x2(g, sw)) {
-    for (long oy = 0; oy < g->oh; oy++) {
-      const float *r0 = x + 2 * oy * sh, *r1 = r0 + sh;
-      float *o = out + oy * g->ow;
-      for (long ox = 0; ox < g->ow; ox++) {
-        const float a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
-        const float v[4] = {a, b, c, d};
-        o[ox] = v[argmax4(a, b, c, d)];
-      }
-    }
+    maxpool_2x2(x, sh, g->oh, g->ow, out);
     return;
   }
   for (long oy = 0; oy < g->oh; oy++) {
@@ -136,16 +170,7 @@ void born_maxpool_f32(const float *x, long sh, long sw, const born_window *g, fl
 void born_maxpool_backward_f32(const float *x, long sh, long sw, const born_window *g, const float *gout,
                                float *dx) {
   if (is_plain_2x2(g, sw)) {
-    for (long oy = 0; oy < g->oh; oy++) {
-      const float *r0 = x + 2 * oy * sh, *r1 = r0 + sh;
-      const float *go = gout + oy * g->ow;
-      float *d0 = dx + 2 * oy * g->w, *d1 = d0 + g->w;
-      for (long ox = 0; ox < g->ow; ox++) {
-        const int i = argmax4(r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]);
-        float *d = (i < 2 ? d0 : d1) + 2 * ox + (i & 1);
-        *d += go[ox];
-      }
-    }
+    maxpool_2x2_backward(x, sh, g->oh, g->ow, g->w, gout, dx);
     return;
   }
   for (long oy = 0; oy < g->oh; oy++) {

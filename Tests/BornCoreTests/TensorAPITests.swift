@@ -155,3 +155,17 @@ struct InPlaceTests {
     #expect(c.toArray().allSatisfy { abs($0 - 2.7182817) < 1e-6 })
   }
 }
+
+@Suite("Pooling edge cases")
+struct PoolingEdgeCaseTests {
+  @Test func maxPoolPropagatesNaNAndPicksTheFirstMaximum() {
+    let x = Tensor<Float, CPU>([[[[1, .nan, 5, 5], [3, 4, 5, 2]]]])
+    let y = x.maxPool2d(kernel: (2, 2)).toArray()
+    #expect(y[0].isNaN)
+    #expect(y[1] == 5)
+    // The gradient goes to the first maximum of each window only.
+    let xd = Tensor<Float, Autodiff<CPU>>(constant: Tensor<Float, CPU>([[[[1, 2, 5, 5], [3, 4, 5, 2]]]])).requiringGrad()
+    let g = xd.maxPool2d(kernel: (2, 2)).sum().backward()[xd]!.toArray()
+    #expect(g == [0, 0, 1, 0, 0, 1, 0, 0])
+  }
+}
