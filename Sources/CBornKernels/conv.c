@@ -121,18 +121,27 @@ static void maxpool_2x2(const float *restrict x, long sh, long oh, long ow, floa
 
 static void maxpool_2x2_backward(const float *restrict x, long sh, long oh, long ow, long w, const float *restrict gout,
                                  float *restrict dx) {
+  // Two passes per stretch of windows: first every window's argmax, then the stores. Mixing
+  // the loads of x with the stores to dx in one loop ran 5× slower (measured 750 µs against
+  // 150 µs for 384 planes of 24×24).
+  unsigned char which[256];
   for (long oy = 0; oy < oh; oy++) {
     const float *r0 = x + 2 * oy * sh, *r1 = r0 + sh;
     const float *go = gout + oy * ow;
     float *d0 = dx + 2 * oy * w, *d1 = d0 + w;
-    for (long ox = 0; ox < ow; ox++) {
-      const int i = argmax4(r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]);
-      // Each window owns its four positions (no overlap), so store instead of add.
-      const float gv = go[ox];
-      d0[2 * ox] = i == 0 ? gv : 0.0f;
-      d0[2 * ox + 1] = i == 1 ? gv : 0.0f;
-      d1[2 * ox] = i == 2 ? gv : 0.0f;
-      d1[2 * ox + 1] = i == 3 ? gv : 0.0f;
+    for (long start = 0; start < ow; start += 256) {
+      const long end = start + 256 < ow ? start + 256 : ow;
+      for (long ox = start; ox < end; ox++)
+        which[ox - start] = (unsigned char)argmax4(r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]);
+      for (long ox = start; ox < end; ox++) {
+        // Each window owns its four positions (no overlap), so store instead of add.
+        const int i = which[ox - start];
+        const float gv = go[ox];
+        d0[2 * ox] = i == 0 ? gv : 0.0f;
+        d0[2 * ox + 1] = i == 1 ? gv : 0.0f;
+        d1[2 * ox] = i == 2 ? gv : 0.0f;
+        d1[2 * ox + 1] = i == 3 ? gv : 0.0f;
+      }
     }
   }
 }
