@@ -159,32 +159,11 @@ struct BenchCPU: ParsableCommand {
 
   /// Runs the NumPy script; returns its results by case, its info line, or why it is missing.
   func runPeer(_ dir: URL) -> ([String: PeerResult], String?, String?) {
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().appendingPathComponent("Benchmarks/peers/numpy_cpu.py")
-    guard FileManager.default.fileExists(atPath: script.path) else {
-      return ([:], nil, "peer script not found at \(script.path)")
-    }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [python, script.path, dir.path, String(seconds)]
-    var env = ProcessInfo.processInfo.environment
-    if !keepPeerEnv {
-      env["OPENBLAS_CORETYPE"] = nil
-      env["OPENBLAS_L2_SIZE"] = nil
-    }
-    process.environment = env
-    let pipe = Pipe()
-    let errPipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = errPipe
-    do { try process.run() } catch { return ([:], nil, "cannot start \(python): \(error)") }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    let errData = errPipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    let output = PeerScript(name: "numpy_cpu.py", python: python).run(
+      [dir.path, String(seconds)], removing: keepPeerEnv ? [] : ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"])
     var results: [String: PeerResult] = [:]
     var info: String?
-    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-      guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+    for obj in output.jsonLines {
       if let i = obj["info"] as? [String: Any] {
         info = "numpy \(i["numpy"] ?? "?")" + ((i["blas"] as? String).map { ", \($0)" } ?? "")
       } else if let name = obj["case"] as? String, let s = obj["peer_s"] as? Double {
@@ -193,11 +172,7 @@ struct BenchCPU: ParsableCommand {
         results[name] = PeerResult(seconds: s, maxRelativeDiff: diff / scale)
       }
     }
-    if process.terminationStatus != 0 {
-      let err = String(decoding: errData, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-      return (results, info, "numpy peer failed (\(err))")
-    }
-    return (results, info, nil)
+    return (results, info, output.failure)
   }
 
   func format(_ s: Double) -> String {

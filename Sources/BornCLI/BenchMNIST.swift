@@ -66,25 +66,12 @@ struct BenchMNIST: ParsableCommand {
   }
 
   func runPeer(_ dir: String, _ name: String) -> (Double?, String?) {
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().appendingPathComponent("Benchmarks/peers/torch_mnist_epoch.py")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [python, script.path, dir, name, String(batchSize)]
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    do { try process.run() } catch { return (nil, "cannot start \(python): \(error)") }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0,
-      let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let s = obj["seconds"] as? Double
-    else {
-      let last = String(decoding: errData, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? "no output"
-      return (nil, "torch peer failed (\(last))")
+    let output = PeerScript(name: "torch_mnist_epoch.py", python: python).run([dir, name, String(batchSize)])
+    if let failure = output.failure { return (nil, failure) }
+    guard let seconds = output.jsonLines.first?["seconds"] as? Double else {
+      return (nil, "torch peer printed no result")
     }
-    return (s, nil)
+    return (seconds, nil)
   }
+
 }

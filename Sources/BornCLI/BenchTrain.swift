@@ -116,33 +116,17 @@ struct BenchTrain: ParsableCommand {
   func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
 
   func runPeer(_ dir: URL) -> ([String: Double], String?, String?) {
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent().appendingPathComponent("Benchmarks/peers/torch_train.py")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [python, script.path, dir.path, String(steps)]
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    do { try process.run() } catch { return ([:], nil, "cannot start \(python): \(error)") }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
+    let output = PeerScript(name: "torch_train.py", python: python).run([dir.path, String(steps)])
     var results: [String: Double] = [:]
     var info: String?
-    for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-      guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+    for obj in output.jsonLines {
       if let i = obj["info"] as? [String: Any] {
         info = "torch \(i["torch"] ?? "?"), \(i["threads"] ?? "?") threads"
       } else if let name = obj["case"] as? String, let s = obj["peer_s"] as? Double {
         results[name] = s
       }
     }
-    if process.terminationStatus != 0 {
-      let last = String(decoding: errData, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-      return (results, info, "torch peer failed (\(last))")
-    }
-    return (results, info, nil)
+    return (results, info, output.failure)
   }
+
 }

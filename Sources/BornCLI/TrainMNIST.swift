@@ -142,8 +142,7 @@ func evaluate<M: MNISTClassifier>(_ model: M, _ data: MNIST) -> (accuracy: Doubl
 
 /// The repository's Data/mnist, found from this source file (for `swift run`) or the working directory.
 func defaultMNISTDirectory() -> String {
-  let fromSource = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("Data/mnist").path
+  let fromSource = repositoryRoot.appendingPathComponent("Data/mnist").path
   if FileManager.default.fileExists(atPath: fromSource) { return fromSource }
   return "Data/mnist"
 }

@@ -23,6 +23,26 @@ func loadModelFixtures() throws -> [ModelFixture] {
 /// PyTorch's nn.Sequential keys ("0.weight") as Born's ("layers.0.weight").
 func bornKey(_ torchKey: String) -> String { "layers." + torchKey }
 
+/// Models that map FT batches to FT logits (what the fixtures' models are).
+protocol FixtureModel: Layer where Input == FT, Output == FT, Element == Float, B == AD {}
+
+extension Sequential: FixtureModel where Body.Input == FT, Body.Output == FT, Body.Element == Float, Body.B == AD {}
+
+/// PyTorch's `nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(3, 4, 3, padding=1),
+/// nn.ReLU(), nn.Flatten(), nn.Linear(36, 5))` (weights come from the fixture).
+func smallCNN() -> some FixtureModel {
+  var g = RandomGenerator(seed: 0)
+  return Sequential {
+    Conv2d<Float, AD>(1, 3, kernelSize: (3, 3), using: &g)
+    ReLU<Float, AD>()
+    MaxPool2d<Float, AD>(2)
+    Conv2d<Float, AD>(3, 4, kernelSize: (3, 3), padding: (1, 1), using: &g)
+    ReLU<Float, AD>()
+    Flatten<Float, AD>()
+    Linear<Float, AD>(36, 5, using: &g)
+  }
+}
+
 func smallMLP() -> Sequential<Chain<Chain<Linear<Float, AD>, ReLU<Float, AD>>, Linear<Float, AD>>> {
   var g = RandomGenerator(seed: 0)
   return Sequential {
@@ -101,17 +121,7 @@ struct ModelTests {
         if f.name == "mlp" {
           checkSteps(smallMLP(), f, name, opt)
         } else {
-          var g = RandomGenerator(seed: 0)
-          let cnn = Sequential {
-            Conv2d<Float, AD>(1, 3, kernelSize: (3, 3), using: &g)
-            ReLU<Float, AD>()
-            MaxPool2d<Float, AD>(2)
-            Conv2d<Float, AD>(3, 4, kernelSize: (3, 3), padding: (1, 1), using: &g)
-            ReLU<Float, AD>()
-            Flatten<Float, AD>()
-            Linear<Float, AD>(36, 5, using: &g)
-          }
-          checkSteps(cnn, f, name, opt)
+          checkSteps(smallCNN(), f, name, opt)
         }
       }
       run("sgd", SGD<Float, CPU>(learningRate: 0.1, momentum: 0.9, weightDecay: 1e-3, nesterov: true))
@@ -125,16 +135,6 @@ struct ModelTests {
   @Test func lossAndGradientsMatchPyTorch() throws {
     let fixtures = try loadModelFixtures()
     check(smallMLP(), fixtures.first { $0.name == "mlp" }!)
-    var g = RandomGenerator(seed: 0)
-    let cnn = Sequential {
-      Conv2d<Float, AD>(1, 3, kernelSize: (3, 3), using: &g)
-      ReLU<Float, AD>()
-      MaxPool2d<Float, AD>(2)
-      Conv2d<Float, AD>(3, 4, kernelSize: (3, 3), padding: (1, 1), using: &g)
-      ReLU<Float, AD>()
-      Flatten<Float, AD>()
-      Linear<Float, AD>(36, 5, using: &g)
-    }
-    check(cnn, fixtures.first { $0.name == "cnn" }!)
+    check(smallCNN(), fixtures.first { $0.name == "cnn" }!)
   }
 }
