@@ -109,15 +109,7 @@ struct Raw<B: Backend> {
     return Raw(out, shape: shape, dtype)
   }
 
-  /// A view with the given layout over the same storage.
-  func viewed(_ l: Layout) -> Raw { Raw(storage, l, dtype) }
-
   func expanded(to s: Shape) -> Raw { Raw(storage, layout.broadcast(to: s)!, dtype) }
-
-  func reshaped(_ s: Shape) -> Raw {
-    let c = contiguous()
-    return Raw(c.storage, Layout(contiguous: s, offset: c.layout.offset), dtype)
-  }
 
   /// Swaps the last two axes (a view).
   func transposedLast() -> Raw {

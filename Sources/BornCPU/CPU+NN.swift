@@ -161,7 +161,7 @@ extension CPU {
     case .f16, .bf16:
       let (wx, lx) = HalfStaging.widen(x, xLayout, dtype)
       let tmp = CPUStorage(byteCount: outShape.elementCount * 4)
-      poolTyped(kind, wx.const(Float.self), lx, params, tmp.typed(Float.self), outShape)
+      pool2d(kind, wx, lx, params: params, into: tmp, outShape, dtype: .f32)
       HalfStaging.narrow(tmp.const(Float.self), out.raw, outShape.elementCount, dtype)
     default:
       preconditionFailure("pool2d: needs a floating-point tensor, got \(dtype)")

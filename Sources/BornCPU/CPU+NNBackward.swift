@@ -225,7 +225,7 @@ extension CPU {
       let (wx, lx) = HalfStaging.widen(x, xLayout, dtype)
       let (wg, _) = HalfStaging.widen(gradOut, Layout(contiguous: gradOutShape), dtype)
       let tmp = CPUStorage(byteCount: xLayout.elementCount * 4)
-      poolBackward(kind, wx.const(Float.self), lx, wg.const(Float.self), gradOutShape, params, tmp.typed(Float.self))
+      pool2dBackward(kind, wx, lx, wg, gradOutShape, params: params, into: tmp, dtype: .f32)
       HalfStaging.narrow(tmp.const(Float.self), out.raw, xLayout.elementCount, dtype)
     default: preconditionFailure("pool2d backward: needs a floating-point tensor, got \(dtype)")
     }

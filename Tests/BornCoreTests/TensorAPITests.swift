@@ -164,8 +164,24 @@ struct PoolingEdgeCaseTests {
     #expect(y[0].isNaN)
     #expect(y[1] == 5)
     // The gradient goes to the first maximum of each window only.
-    let xd = Tensor<Float, Autodiff<CPU>>(constant: Tensor<Float, CPU>([[[[1, 2, 5, 5], [3, 4, 5, 2]]]])).requiringGrad()
+    let xd = Tensor<Float, Autodiff<CPU>>(constant: Tensor<Float, CPU>([[[[1, 2, 5, 5], [3, 4, 5, 2]]]]))
+      .requiringGrad()
     let g = xd.maxPool2d(kernel: (2, 2)).sum().backward()[xd]!.toArray()
     #expect(g == [0, 0, 1, 0, 0, 1, 0, 0])
+  }
+
+  @Test func halfPrecisionPoolingGoesThroughTheFloatKernels() {
+    var g = RandomGenerator(seed: 8)
+    let x = Tensor<Float, CPU>.randn([2, 3, 6, 6], using: &g).cast(to: Float16.self).cast(to: Float.self)
+    let h = x.cast(to: Float16.self)
+    #expect(h.maxPool2d(kernel: (2, 2)).cast(to: Float.self).toArray() == x.maxPool2d(kernel: (2, 2)).toArray())
+    let avg = h.avgPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)).cast(to: Float.self).toArray()
+    let ref = x.avgPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)).cast(to: Float16.self).cast(to: Float.self)
+      .toArray()
+    #expect(avg == ref)
+    let xd = Tensor<Float16, Autodiff<CPU>>(constant: h).requiringGrad()
+    let gh = xd.maxPool2d(kernel: (2, 2)).sum().backward()[xd]!.cast(to: Float.self).toArray()
+    let xf = Tensor<Float, Autodiff<CPU>>(constant: x).requiringGrad()
+    #expect(gh == xf.maxPool2d(kernel: (2, 2)).sum().backward()[xf]!.toArray())
   }
 }
