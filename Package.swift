@@ -15,7 +15,9 @@ let package = Package(
     .executable(name: "born", targets: ["born"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    // SHA-256 of model files (BoringSSL uses the CPU's SHA instructions).
+    .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
   ],
   targets: [
     // Compute-bound micro-kernels in C with per-ISA variants chosen at run time.
@@ -34,8 +36,10 @@ let package = Package(
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
     // Datasets, data loaders, transforms, and the MNIST IDX reader.
     .target(name: "BornData", dependencies: ["BornCore", "CZlib"]),
-    // Model files: safetensors reading and writing, state dicts.
-    .target(name: "BornIO", dependencies: ["BornCore", "BornNN"]),
+    // Model files: .born and safetensors (read, write, mmap), state dicts, checkpoints.
+    .target(
+      name: "BornIO",
+      dependencies: ["BornCore", "BornNN", "BornOptim", .product(name: "Crypto", package: "swift-crypto")]),
     // Umbrella module re-exporting the libraries.
     .target(name: "Born", dependencies: ["BornCore", "BornCPU", "BornAutodiff", "BornNN", "BornOptim", "BornData", "BornIO"]),
     // The command-line tool's commands (a library so tests can run them).
@@ -56,6 +60,7 @@ let package = Package(
     .testTarget(name: "BornNNTests", dependencies: ["Born", "BornTestSupport"]),
     .testTarget(name: "BornOptimTests", dependencies: ["Born", "BornTestSupport"]),
     .testTarget(name: "BornDataTests", dependencies: ["Born", "BornTestSupport"]),
+    .testTarget(name: "BornIOTests", dependencies: ["Born", "BornIO", "BornTestSupport"]),
     .testTarget(name: "BornCLITests", dependencies: ["BornCLI", "Born", "BornTestSupport"]),
   ]
 )

@@ -28,6 +28,13 @@ extension Autodiff {
     AutodiffStorage(Base.upload(bytes, dtype: dtype, on: device), count: bytes.count / dtype.byteSize)
   }
 
+  public static func upload(
+    borrowing bytes: UnsafeMutableRawBufferPointer, owner: AnyObject, dtype: DType, on device: Device
+  ) -> Storage {
+    AutodiffStorage(
+      Base.upload(borrowing: bytes, owner: owner, dtype: dtype, on: device), count: bytes.count / dtype.byteSize)
+  }
+
   public static func download(
     _ storage: Storage, _ layout: Layout, dtype: DType, into bytes: UnsafeMutableRawBufferPointer
   ) {

@@ -32,12 +32,37 @@ public struct TrainMNIST: ParsableCommand {
   @Option(help: "Directory with the four MNIST-format IDX files (.gz or raw).") var data: String?
   @Option(help: "Where to save the trained model (safetensors).") var save: String?
   @Option(help: "Train on only the first N training images (quick runs).") var limit: Int?
+  @Option(
+    help: ArgumentHelp(
+      "Write a training checkpoint (.born) here after every epoch and when stopping.",
+      discussion: "It holds the model, optimizer and scheduler state and the data position; --resume continues from it."
+    ))
+  var checkpoint: String?
+  @Option(name: .customLong("checkpoint-every"), help: "Also write the checkpoint every N steps.")
+  var checkpointEvery: Int?
+  @Option(help: "Continue training from a checkpoint written with --checkpoint (same options as that run).")
+  var resume: String?
+  @Option(name: .customLong("max-steps"), help: "Stop (and save) after N optimizer steps in all.") var maxSteps: Int?
 
   public func validate() throws {
     if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
     if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
     if let lr, !(lr > 0) { throw ValidationError("--lr must be positive, got \(lr)") }
     if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
+    if let checkpointEvery, checkpointEvery < 1 {
+      throw ValidationError("--checkpoint-every must be at least 1, got \(checkpointEvery)")
+    }
+    if checkpointEvery != nil, checkpoint == nil { throw ValidationError("--checkpoint-every needs --checkpoint FILE") }
+    if let maxSteps, maxSteps < 1 { throw ValidationError("--max-steps must be at least 1, got \(maxSteps)") }
+  }
+
+  /// The options that determine a run's arithmetic; a resumed run must repeat them.
+  var runConfiguration: [String: String] {
+    [
+      "model": model.rawValue, "epochs": epochs.map(String.init) ?? "default", "batch-size": String(batchSize),
+      "lr": lr.map { "\($0)" } ?? "default", "optimizer": optimizer.rawValue, "seed": String(seed),
+      "limit": limit.map(String.init) ?? "none",
+    ]
   }
 
   public func run() throws {
@@ -82,40 +107,81 @@ public struct TrainMNIST: ParsableCommand {
     _ model: inout M, _ opt: inout O, _ schedule: inout OneCycleLR, loader: DataLoader<MNIST>, test: MNIST, epochs: Int,
     savePath: String
   ) throws where O.Element == Float, O.Base == CPU {
+    var (startEpoch, startBatch, step) = (0, 0, 0)
+    if let resume {
+      let ck = try Checkpoint.read(from: resume)
+      let differences = runConfiguration.keys.sorted().compactMap { key -> String? in
+        let saved = ck.metadata["run." + key] ?? "?"
+        return saved == runConfiguration[key] ? nil : "--\(key): checkpoint \(saved), now \(runConfiguration[key]!)"
+      }
+      guard differences.isEmpty else {
+        throw ValidationError(
+          "\(resume) was written by a run with other options (\(differences.joined(separator: "; "))); repeat that run's options to resume it"
+        )
+      }
+      try model.load(ck.model, path: resume)
+      guard let state = ck.optimizer, let saved = try ck.scheduler(as: OneCycleLR.self) else {
+        throw ValidationError("\(resume) has no optimizer or scheduler state")
+      }
+      try opt.importState(state)
+      schedule = saved
+      (startEpoch, startBatch, step) = (ck.epoch, ck.batch, ck.step)
+      print("Resuming from \(resume): epoch \(startEpoch + 1), batch \(startBatch), step \(step).")
+    }
     model.requireGradients()
+    func writeCheckpoint(epoch: Int, batch: Int) throws {
+      guard let checkpoint else { return }
+      var ck = Checkpoint(
+        model: model, optimizer: opt, epoch: epoch, batch: batch, step: step,
+        metadata: Dictionary(uniqueKeysWithValues: runConfiguration.map { ("run." + $0.key, $0.value) }))
+      try ck.setScheduler(schedule)
+      try ck.write(to: checkpoint)
+    }
     let clock = ContinuousClock()
     let start = clock.now
     var accuracy = 0.0
-    training: for epoch in 0..<epochs {
+    var stopped = false
+    training: for epoch in startEpoch..<epochs {
+      let first = epoch == startEpoch ? startBatch : 0
       var progress = ProgressBar(title: "epoch \(epoch + 1)/\(epochs)", total: loader.batchesPerEpoch)
       let epochStart = clock.now
       var lossSum = 0.0
       var seen = 0
-      for (i, batch) in loader.epoch(epoch).enumerated() {
+      for (i, batch) in zip(first..., loader.epoch(epoch, startingAt: first)) {
         let (x, y): (Tensor<Float, AD>, Tensor<Int64, AD>) = batch.tensors()
         let loss = Loss.crossEntropy(model(x), y)
         let grads = loss.backward()
         opt.step(&model, gradients: grads)
         schedule.step(&opt)
+        step += 1
         lossSum += Double(loss.item()) * Double(batch.count)
         seen += batch.count
         let elapsed = (clock.now - epochStart).seconds
         progress.update(
           i + 1, "loss \(format(lossSum / Double(seen), 4))  \(Int(Double(seen) / max(elapsed, 1e-9))) samples/s")
-        if interruptRequested {
-          progress.finish("interrupted")
-          print("Interrupted after batch \(i + 1) of epoch \(epoch + 1); saving.")
+        let done = i + 1 == loader.batchesPerEpoch
+        if let every = checkpointEvery, step % every == 0, !done {
+          try writeCheckpoint(epoch: epoch, batch: i + 1)
+        }
+        if interruptRequested || step == maxSteps {
+          progress.finish(interruptRequested ? "interrupted" : "reached --max-steps \(step)")
+          print("Stopped after batch \(i + 1) of epoch \(epoch + 1) (step \(step)); saving.")
+          try done ? writeCheckpoint(epoch: epoch + 1, batch: 0) : writeCheckpoint(epoch: epoch, batch: i + 1)
+          stopped = true
           break training
         }
       }
+      try writeCheckpoint(epoch: epoch + 1, batch: 0)
       let epochTime = (clock.now - epochStart).seconds
       accuracy = evaluate(model, test).accuracy
       progress.finish(
         "loss \(format(lossSum / Double(max(seen, 1)), 4))  \(format(epochTime, 2)) s  test accuracy \(format(accuracy * 100, 2))%"
       )
     }
+    if stopped { accuracy = evaluate(model, test).accuracy }
     let total = (clock.now - start).seconds
     print("Test accuracy \(format(accuracy * 100, 2))% after \(format(total, 1)) s of training.")
+    if let checkpoint { print("Checkpoint: \(checkpoint) (step \(step)).") }
     try model.save(to: savePath, metadata: ["model": self.model.rawValue, "format": "born-mnist"])
     print("Saved the model to \(savePath).")
   }
@@ -205,7 +271,7 @@ public struct EvalMNIST: ParsableCommand {
 
   public func run() throws {
     let test = try MNIST(directory: data ?? defaultMNISTDirectory(), split: .test)
-    let (_, metadata) = try SafeTensors.read(model)
+    let metadata = try ModelFile.read(model).metadata
     let kind = metadata["model"] ?? "cnn"
     let result: (accuracy: Double, confusion: [[Int]])
     if kind == "mlp" {

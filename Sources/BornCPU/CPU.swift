@@ -37,13 +37,24 @@ public final class CPUStorage: @unchecked Sendable {
   /// Its size in bytes.
   public let byteCount: Int
 
+  /// What keeps borrowed memory alive (nil when the allocator owns the buffer).
+  let owner: AnyObject?
+
   /// A buffer of at least `byteCount` bytes, contents unspecified.
   public init(byteCount: Int) {
     self.byteCount = byteCount
     raw = CPUAllocator.allocate(byteCount)
+    owner = nil
   }
 
-  deinit { CPUAllocator.release(raw, byteCount) }
+  /// Storage over memory that `owner` keeps alive (a memory-mapped file); nothing is copied.
+  public init(borrowing raw: UnsafeMutableRawPointer, byteCount: Int, owner: AnyObject) {
+    self.raw = raw
+    self.byteCount = byteCount
+    self.owner = owner
+  }
+
+  deinit { if owner == nil { CPUAllocator.release(raw, byteCount) } }
 
 }
 
@@ -142,6 +153,16 @@ extension CPU {
     let s = CPUStorage(byteCount: bytes.count)
     if let base = bytes.baseAddress, bytes.count > 0 { s.raw.copyMemory(from: base, byteCount: bytes.count) }
     return s
+  }
+
+  /// Uses the memory in place when it is aligned for `dtype`; copies it otherwise.
+  public static func upload(
+    borrowing bytes: UnsafeMutableRawBufferPointer, owner: AnyObject, dtype: DType, on device: Device
+  ) -> CPUStorage {
+    guard let base = bytes.baseAddress, Int(bitPattern: base) % dtype.byteSize == 0 else {
+      return upload(UnsafeRawBufferPointer(bytes), dtype: dtype, on: device)
+    }
+    return CPUStorage(borrowing: base, byteCount: bytes.count, owner: owner)
   }
 
   public static func download(

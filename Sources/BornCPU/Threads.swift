@@ -9,7 +9,8 @@ public let cpuThreadCount: Int = {
 }()
 
 /// Runs `body` over disjoint ranges covering 0..<count, on several threads when each gets at
-/// least `grain` items. Ranges are contiguous and in order for a single thread.
+/// least `grain` items. The ranges depend only on `count`, `grain` and ``cpuThreadCount``, never
+/// on what else is running, so results are reproducible bit for bit.
 @inline(__always)
 func parallelFor(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
   let threads = Swift.min(cpuThreadCount, count / Swift.max(grain, 1))
@@ -17,12 +18,16 @@ func parallelFor(_ count: Int, grain: Int, _ body: (Range<Int>) -> Void) {
     if count > 0 { body(0..<count) }
     return
   }
-  let ran = ThreadPool.shared.run(threads) { t in
+  func chunk(_ t: Int) {
     let start = count * t / threads
     let end = count * (t + 1) / threads
     if start < end { body(start..<end) }
   }
-  if !ran { body(0..<count) }
+  // When the pool is busy (another caller's kernel is running), the same ranges run here in
+  // turn: a kernel that combines per-range partial results gets identical bits either way.
+  if !ThreadPool.shared.run(threads, chunk) {
+    for t in 0..<threads { chunk(t) }
+  }
 }
 
 /// Runs `body(t)` for t in 0..<threads concurrently.

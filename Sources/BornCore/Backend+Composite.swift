@@ -3,6 +3,12 @@
 // dtypes it does not cover).
 
 extension Backend {
+  public static func upload(
+    borrowing bytes: UnsafeMutableRawBufferPointer, owner: AnyObject, dtype: DType, on device: Device
+  ) -> Storage {
+    upload(UnsafeRawBufferPointer(bytes), dtype: dtype, on: device)
+  }
+
   public static func adamStep(
     _ hyper: AdamStep, parameter: Storage, gradient: Storage, m: Storage, v: Storage, vMax: Storage?,
     into out: Storage, count: Int, dtype: DType

@@ -30,6 +30,13 @@ public protocol Backend: Sendable {
   static func allocate(_ count: Int, dtype: DType, on device: Device) -> Storage
   /// Storage holding a copy of `bytes` (tightly packed elements of `dtype`).
   static func upload(_ bytes: UnsafeRawBufferPointer, dtype: DType, on device: Device) -> Storage
+  /// Storage for `bytes` (tightly packed elements of `dtype`) that may keep using that memory
+  /// instead of copying it while `owner` is alive (a memory-mapped file, say). The memory must be
+  /// writable and private to the caller: ops may overwrite a uniquely referenced storage.
+  /// Backends that cannot use host memory copy it, as the default implementation does.
+  static func upload(
+    borrowing bytes: UnsafeMutableRawBufferPointer, owner: AnyObject, dtype: DType, on device: Device
+  ) -> Storage
   /// Copies the elements that `layout` selects, in row-major order, into `bytes`.
   static func download(_ storage: Storage, _ layout: Layout, dtype: DType, into bytes: UnsafeMutableRawBufferPointer)
   /// Copies the elements `srcLayout` selects into the positions `dstLayout` selects (same shape).

@@ -1,291 +1,209 @@
 import BornCore
-import BornNN
-import FoundationEssentials
-
-#if canImport(Glibc)
-  import Glibc
-#endif
-
-/// Errors reading or writing model files; each names the file and the field or tensor.
-public enum ModelFileError: Error, CustomStringConvertible, Equatable {
-  case unreadable(path: String, reason: String)
-  case unwritable(path: String, reason: String)
-  case malformed(path: String, field: String, reason: String)
-  case unsupportedDType(path: String, tensor: String, dtype: String)
-  case stateMismatch(path: String, missing: [String], unexpected: [String], misshaped: [String])
-
-  public var description: String {
-    switch self {
-    case .unreadable(let p, let r): "\(p): cannot read (\(r))"
-    case .unwritable(let p, let r): "\(p): cannot write (\(r))"
-    case .malformed(let p, let f, let r): "\(p): \(f): \(r)"
-    case .unsupportedDType(let p, let t, let d): "\(p): tensor \(t) has dtype \(d), which this model cannot use"
-    case .stateMismatch(let p, let m, let u, let s):
-      "\(p): the file does not match the model"
-        + (m.isEmpty ? "" : "; missing: \(m.joined(separator: ", "))")
-        + (u.isEmpty ? "" : "; unexpected: \(u.joined(separator: ", "))")
-        + (s.isEmpty ? "" : "; wrong shape: \(s.joined(separator: ", "))")
-    }
-  }
-}
-
-/// One tensor read from a file: dtype, shape and raw little-endian bytes.
-public struct StoredTensor: Sendable, Equatable {
-  public var dtype: DType
-  public var shape: [Int]
-  public var bytes: [UInt8]
-
-  public init(dtype: DType, shape: [Int], bytes: [UInt8]) {
-    self.dtype = dtype
-    self.shape = shape
-    self.bytes = bytes
-  }
-
-  /// The bytes of a tensor (any layout; copied to row-major order).
-  public init<E: TensorElement, B: Backend>(_ t: Tensor<E, B>) {
-    dtype = E.dtype
-    shape = t.shape.array
-    bytes = t.toArray().withUnsafeBytes { Array($0) }
-  }
-
-  /// The tensor on backend `B` (the dtype must be `E`'s).
-  public func tensor<E: TensorElement, B: Backend>(_: E.Type, on device: B.Device = B.defaultDevice) -> Tensor<E, B> {
-    precondition(dtype == E.dtype, "StoredTensor: stored \(dtype) read as \(E.dtype)")
-    let storage = bytes.withUnsafeBytes { B.upload($0, dtype: dtype, on: device) }
-    return Tensor(storage: storage, layout: Layout(contiguous: Shape(shape)))
-  }
-}
 
 /// The safetensors format: an 8-byte little-endian header length, a JSON header naming each
 /// tensor's dtype, shape and byte range, then the data.
 ///
+/// Reading applies the reference library's rules (header at most 100 MB, data ranges that tile
+/// the data section exactly with no gap, overlap or trailing bytes) and is stricter than it in a
+/// few places: duplicate JSON keys, unknown entry fields, a null `__metadata__`, whitespace
+/// before the header's `{`, nesting deeper than 32, rank above 8, and dtypes Born lacks (I16,
+/// U16, U32, U64, F8) are errors. Writing produces the same bytes as Python's `safetensors` for the same tensors:
+/// tensors ordered by dtype (widest first) then name, `__metadata__` first, spaces padding the
+/// header to a multiple of 8 bytes.
+///
 /// ```swift
-/// try SafeTensors.write(["w": StoredTensor(w)], metadata: ["format": "born"], to: "model.safetensors")
-/// let (tensors, metadata) = try SafeTensors.read("model.safetensors")
+/// try SafeTensors.write(["w": StoredTensor(w)], metadata: ["format": "pt"], to: "model.safetensors")
+/// let file = try SafeTensors.read("model.safetensors", mapped: true)
+/// let w: Tensor<Float, CPU> = try file.tensors["w"]!.tensor(Float.self)
 /// ```
 public enum SafeTensors {
-  static let dtypeNames: [DType: String] = [
-    .f32: "F32", .f64: "F64", .f16: "F16", .bf16: "BF16", .i8: "I8", .i32: "I32", .i64: "I64", .u8: "U8", .bool: "BOOL",
+  /// The reference library's limit on the header size.
+  public static let maximumHeaderBytes = 100_000_000
+
+  static let dtypeNames: [(StoredDType, String)] = [
+    (.f64, "F64"), (.f32, "F32"), (.f16, "F16"), (.bf16, "BF16"), (.i64, "I64"), (.i32, "I32"), (.i8, "I8"),
+    (.u8, "U8"), (.bool, "BOOL"),
   ]
 
-  /// Writes tensors (sorted by name, as the reference library does) atomically: a temporary
-  /// file in the same directory, flushed to disk, then renamed over `path`.
-  public static func write(_ tensors: [String: StoredTensor], metadata: [String: String] = [:], to path: String) throws
+  static func name(of dtype: StoredDType) -> String? { dtypeNames.first { $0.0 == dtype }?.1 }
+
+  /// The reference library's dtype order (the order of its Rust enum), which sorts the data.
+  static func rank(_ d: StoredDType) -> Int {
+    switch d {
+    case .bool: 0
+    case .u8: 1
+    case .i8: 2
+    case .f16: 3
+    case .bf16: 4
+    case .i32: 5
+    case .f32: 6
+    case .f64: 7
+    case .i64: 8
+    default: -1
+    }
+  }
+
+  /// The file's bytes for `tensors` and `metadata`.
+  static func header(_ tensors: [String: StoredTensor], metadata: [String: String], path: String)
+    throws(ModelFileError) -> (header: [UInt8], order: [String])
   {
-    var header = "{"
+    let order = tensors.keys.sorted { a, b in
+      let ra = rank(tensors[a]!.dtype)
+      let rb = rank(tensors[b]!.dtype)
+      return ra != rb ? ra > rb : a < b
+    }
     var parts: [String] = []
     if !metadata.isEmpty {
-      let m = metadata.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }
+      let m = metadata.sorted { $0.key < $1.key }.map { "\(JSON.quote($0.key)):\(JSON.quote($0.value))" }
       parts.append("\"__metadata__\":{" + m.joined(separator: ",") + "}")
     }
     var offset = 0
-    let names = tensors.keys.sorted()
-    for name in names {
+    for name in order {
       let t = tensors[name]!
+      guard let dtypeName = self.name(of: t.dtype) else {
+        throw .unsupportedDType(path: path, tensor: name, dtype: "\(t.dtype) (safetensors has no such dtype)")
+      }
+      try checkSize(t, name: name, path: path)
       let shape = "[" + t.shape.map(String.init).joined(separator: ",") + "]"
       parts.append(
-        "\(jsonString(name)):{\"dtype\":\"\(dtypeNames[t.dtype]!)\",\"shape\":\(shape),\"data_offsets\":[\(offset),\(offset + t.bytes.count)]}"
+        "\(JSON.quote(name)):{\"dtype\":\"\(dtypeName)\",\"shape\":\(shape),\"data_offsets\":[\(offset),\(offset + t.byteCount)]}"
       )
-      offset += t.bytes.count
+      offset += t.byteCount
     }
-    header += parts.joined(separator: ",") + "}"
-    var headerBytes = Array(header.utf8)
+    var headerBytes = Array(("{" + parts.joined(separator: ",") + "}").utf8)
     while headerBytes.count % 8 != 0 { headerBytes.append(0x20) }
-    var file: [UInt8] = []
-    file.reserveCapacity(8 + headerBytes.count + offset)
-    var n = UInt64(headerBytes.count).littleEndian
-    withUnsafeBytes(of: &n) { file.append(contentsOf: $0) }
-    file += headerBytes
-    for name in names { file += tensors[name]!.bytes }
-    try AtomicFile.write(file, to: path)
+    var out: [UInt8] = []
+    withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { out.append(contentsOf: $0) }
+    return (out + headerBytes, order)
   }
 
-  /// Reads every tensor and the metadata, validating the header against the file's size.
-  public static func read(_ path: String) throws -> (tensors: [String: StoredTensor], metadata: [String: String]) {
-    let data: [UInt8]
-    do {
-      data = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-    } catch {
-      throw ModelFileError.unreadable(path: path, reason: "\(error)")
-    }
-    guard data.count >= 8 else {
-      throw ModelFileError.malformed(path: path, field: "header length", reason: "file has \(data.count) bytes")
-    }
-    var length: UInt64 = 0
-    for i in 0..<8 { length |= UInt64(data[i]) << (8 * UInt64(i)) }
-    guard length <= UInt64(data.count - 8), length <= 100_000_000 else {
-      throw ModelFileError.malformed(
-        path: path, field: "header length", reason: "\(length) exceeds the file (\(data.count) bytes)")
-    }
-    let headerEnd = 8 + Int(length)
-    let entries: [String: HeaderEntry]
-    do {
-      entries = try JSONDecoder().decode([String: HeaderEntry].self, from: Data(data[8..<headerEnd]))
-    } catch {
-      throw ModelFileError.malformed(path: path, field: "header", reason: "invalid JSON (\(error))")
-    }
-    let dataSize = data.count - headerEnd
-    var tensors: [String: StoredTensor] = [:]
-    var metadata: [String: String] = [:]
-    var ranges: [(Int, Int, String)] = []
-    for (name, entry) in entries {
-      switch entry {
-      case .metadata(let m):
-        guard name == "__metadata__" else {
-          throw ModelFileError.malformed(path: path, field: name, reason: "not a tensor entry")
-        }
-        metadata = m
-      case .tensor(let dtypeName, let shape, let offsets):
-        guard let dtype = dtypeNames.first(where: { $0.value == dtypeName })?.key else {
-          throw ModelFileError.unsupportedDType(path: path, tensor: name, dtype: dtypeName)
-        }
-        guard offsets.count == 2, offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataSize else {
-          throw ModelFileError.malformed(
-            path: path, field: name, reason: "data_offsets \(offsets) outside the data (\(dataSize) bytes)")
-        }
-        var count = 1
-        for d in shape {
-          let (p, overflow) = count.multipliedReportingOverflow(by: d)
-          guard d >= 0, !overflow else {
-            throw ModelFileError.malformed(path: path, field: name, reason: "shape \(shape) overflows")
-          }
-          count = p
-        }
-        let (bytes, overflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
-        guard !overflow, bytes == offsets[1] - offsets[0] else {
-          throw ModelFileError.malformed(
-            path: path, field: name,
-            reason:
-              "shape \(shape) of \(dtypeName) needs \(count * dtype.byteSize) bytes, offsets give \(offsets[1] - offsets[0])"
-          )
-        }
-        ranges.append((offsets[0], offsets[1], name))
-        tensors[name] = StoredTensor(
-          dtype: dtype, shape: shape, bytes: Array(data[(headerEnd + offsets[0])..<(headerEnd + offsets[1])]))
-      }
-    }
-    ranges.sort { $0.0 < $1.0 }
-    for i in 1..<max(ranges.count, 1) where ranges[i].0 < ranges[i - 1].1 {
-      throw ModelFileError.malformed(path: path, field: ranges[i].2, reason: "data overlaps tensor \(ranges[i - 1].2)")
-    }
-    return (tensors, metadata)
-  }
-
-  enum HeaderEntry: Decodable {
-    case tensor(dtype: String, shape: [Int], offsets: [Int])
-    case metadata([String: String])
-
-    enum Keys: String, CodingKey { case dtype, shape, data_offsets }
-
-    init(from decoder: Decoder) throws {
-      if let m = try? decoder.singleValueContainer().decode([String: String].self) {
-        self = .metadata(m)
-        return
-      }
-      let c = try decoder.container(keyedBy: Keys.self)
-      self = .tensor(
-        dtype: try c.decode(String.self, forKey: .dtype), shape: try c.decode([Int].self, forKey: .shape),
-        offsets: try c.decode([Int].self, forKey: .data_offsets))
+  /// Writes tensors atomically (``AtomicFile``).
+  public static func write(_ tensors: [String: StoredTensor], metadata: [String: String] = [:], to path: String)
+    throws(ModelFileError)
+  {
+    let (head, order) = try header(tensors, metadata: metadata, path: path)
+    try AtomicFile.write(to: path) { (sink: inout AtomicFile.Sink) throws(ModelFileError) in
+      sink.write(head)
+      for name in order { tensors[name]!.withUnsafeBytes { sink.write($0) } }
     }
   }
 
-  static func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-      switch u {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\t": out += "\\t"
-      case "\r": out += "\\r"
-      default:
-        if u.value < 0x20 {
-          let hex = String(u.value, radix: 16)
-          out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          out.unicodeScalars.append(u)
-        }
-      }
-    }
-    return out + "\""
-  }
-}
-
-/// Writes files so a crash leaves either the old or the new contents, never a mix.
-public enum AtomicFile {
-  /// Writes `bytes` to a temporary file next to `path`, fsyncs it, renames it over `path` and
-  /// fsyncs the directory.
-  public static func write(_ bytes: [UInt8], to path: String) throws {
-    let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-    let tmp = path + ".tmp-\(getpid())"
-    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard fd >= 0 else { throw ModelFileError.unwritable(path: path, reason: String(cString: strerror(errno))) }
-    var written = 0
-    let ok = bytes.withUnsafeBytes { buf -> Bool in
-      while written < buf.count {
-        let n = Glibc.write(fd, buf.baseAddress! + written, buf.count - written)
-        if n <= 0 { return false }
-        written += n
-      }
-      return fsync(fd) == 0
-    }
-    close(fd)
-    guard ok else {
-      unlink(tmp)
-      throw ModelFileError.unwritable(path: path, reason: String(cString: strerror(errno)))
-    }
-    guard rename(tmp, path) == 0 else {
-      unlink(tmp)
-      throw ModelFileError.unwritable(path: path, reason: String(cString: strerror(errno)))
-    }
-    let dfd = open(dir.isEmpty ? "/" : dir, O_RDONLY)
-    if dfd >= 0 {
-      fsync(dfd)
-      close(dfd)
-    }
-  }
-}
-
-extension Module {
-  /// Every parameter and buffer by key, as stored tensors.
-  public var stateDictionary: [String: StoredTensor] {
-    var out: [String: StoredTensor] = [:]
-    for (k, v) in parameters { out[k] = StoredTensor(v) }
-    for (k, v) in buffers { out[k] = StoredTensor(v) }
+  /// The bytes of a safetensors file holding `tensors`.
+  public static func serialize(_ tensors: [String: StoredTensor], metadata: [String: String] = [:])
+    throws(ModelFileError) -> [UInt8]
+  {
+    var (out, order) = try header(tensors, metadata: metadata, path: "<memory>")
+    for name in order { out += tensors[name]!.bytes }
     return out
   }
 
-  /// Saves parameters and buffers as safetensors.
-  public func save(to path: String, metadata: [String: String] = [:]) throws {
-    try SafeTensors.write(stateDictionary, metadata: metadata, to: path)
+  /// Reads and validates a file; `mapped` maps it instead of reading it.
+  public static func read(_ path: String, mapped: Bool = false) throws(ModelFileError) -> ModelFileContents {
+    try parse(FileBytes(path: path, mapped: mapped))
   }
 
-  /// Loads parameters and buffers from a safetensors file. Every key must match in name, dtype
-  /// and shape; the error lists every missing, unexpected and mis-shaped key at once.
-  public mutating func load(from path: String) throws {
-    let (tensors, _) = try SafeTensors.read(path)
-    var missing: [String] = []
-    var misshaped: [String] = []
-    var used = Set<String>()
-    let visit: ParameterVisitor<Element, B> = { key, p in
-      guard let t = tensors[key] else {
-        missing.append(key)
-        return
-      }
-      used.insert(key)
-      guard t.dtype == Element.dtype, t.shape == p.shape.array else {
-        misshaped.append("\(key) (file \(t.dtype)\(t.shape), model \(Element.dtype)\(p.shape))")
-        return
-      }
-      p = t.tensor(Element.self, on: p.device)
+  /// Validates the bytes of a safetensors file and returns its tensors, which refer to `file`.
+  public static func parse(_ file: FileBytes) throws(ModelFileError) -> ModelFileContents {
+    let path = file.path
+    guard file.count >= 8 else {
+      throw .malformed(
+        path: path, field: "header length", offset: 0, reason: "the file has \(file.count) bytes, fewer than 8")
     }
-    var copy = self
-    copy.visitParameters(prefix: "", visit)
-    copy.visitBuffers(prefix: "", visit)
-    let unexpected = tensors.keys.filter { !used.contains($0) }.sorted()
-    guard missing.isEmpty, unexpected.isEmpty, misshaped.isEmpty else {
-      throw ModelFileError.stateMismatch(path: path, missing: missing, unexpected: unexpected, misshaped: misshaped)
+    let length = file.uint(at: 0, width: 8)
+    guard length <= UInt64(maximumHeaderBytes) else {
+      throw .malformed(
+        path: path, field: "header length", offset: 0,
+        reason: "\(length) exceeds the limit of \(maximumHeaderBytes) bytes")
     }
-    self = copy
+    guard length <= UInt64(file.count - 8) else {
+      throw .malformed(
+        path: path, field: "header length", offset: 0,
+        reason: "\(length) runs past the end of the file (\(file.count - 8) bytes follow the length)")
+    }
+    let headerEnd = 8 + Int(length)
+    let reader = HeaderReader(path: path, base: 8)
+    guard length > 0, file.buffer[8] == UInt8(ascii: "{") else {
+      throw reader.fail("header", nil, "does not start with '{'")
+    }
+    let root = try reader.parse(UnsafeRawBufferPointer(rebasing: file.buffer[8..<headerEnd]))
+    let dataSize = file.count - headerEnd
+    var metadata: [String: String] = [:]
+    var entries: [(name: String, dtype: StoredDType, shape: [Int], range: Range<Int>, json: JSON)] = []
+    for (name, value) in try reader.object(root, "header") {
+      if name == "__metadata__" {
+        metadata = try reader.metadata(value, "__metadata__")
+        continue
+      }
+      let field = "tensor \(name)"
+      var dtype: StoredDType?
+      var shape: [Int]?
+      var offsets: [Int]?
+      for (key, v) in try reader.object(value, field) {
+        switch key {
+        case "dtype":
+          dtype = try reader.dtype(v, "\(field): dtype", tensor: name) { n in dtypeNames.first { $0.1 == n }?.0 }
+        case "shape": shape = try reader.shape(v, "\(field): shape")
+        case "data_offsets":
+          guard let a = v.array, a.count == 2 else {
+            throw reader.fail("\(field): data_offsets", v, "expected an array of two integers")
+          }
+          offsets = [
+            try reader.nonNegativeInt(a[0], "\(field): data_offsets"),
+            try reader.nonNegativeInt(a[1], "\(field): data_offsets"),
+          ]
+        default: throw reader.fail("\(field): \(key)", v, "unknown field")
+        }
+      }
+      guard let dtype, let shape, let offsets else {
+        let missing = [
+          dtype == nil ? "dtype" : nil, shape == nil ? "shape" : nil, offsets == nil ? "data_offsets" : nil,
+        ]
+        throw reader.fail(field, value, "lacks \(missing.compactMap { $0 }.joined(separator: ", "))")
+      }
+      guard offsets[0] <= offsets[1] else {
+        throw reader.fail("\(field): data_offsets", value, "begin \(offsets[0]) is after end \(offsets[1])")
+      }
+      guard offsets[1] <= dataSize else {
+        throw reader.fail(
+          "\(field): data_offsets", value, "end \(offsets[1]) is past the data section (\(dataSize) bytes)")
+      }
+      let bytes = try reader.byteCount(dtype, shape, "\(field): shape", value)
+      guard bytes == offsets[1] - offsets[0] else {
+        throw reader.fail(
+          "\(field): data_offsets", value,
+          "shape \(shape) of \(dtype) needs \(bytes) bytes, the offsets give \(offsets[1] - offsets[0])")
+      }
+      entries.append((name, dtype, shape, offsets[0]..<offsets[1], value))
+    }
+    entries.sort { ($0.range.lowerBound, $0.range.upperBound) < ($1.range.lowerBound, $1.range.upperBound) }
+    var end = 0
+    for e in entries {
+      guard e.range.lowerBound == end else {
+        let what = e.range.lowerBound < end ? "overlaps the tensor before it" : "leaves a gap after byte \(end)"
+        throw reader.fail("tensor \(e.name): data_offsets", e.json, "data starting at \(e.range.lowerBound) \(what)")
+      }
+      end = e.range.upperBound
+    }
+    guard end == dataSize else {
+      throw .malformed(
+        path: path, field: "data", offset: headerEnd + end,
+        reason: "the tensors cover \(end) bytes but the data section has \(dataSize)")
+    }
+    var tensors: [String: StoredTensor] = [:]
+    for e in entries {
+      tensors[e.name] = StoredTensor(
+        dtype: e.dtype, shape: e.shape, file: file,
+        range: (headerEnd + e.range.lowerBound)..<(headerEnd + e.range.upperBound))
+    }
+    return ModelFileContents(
+      format: .safetensors, names: entries.map(\.name), tensors: tensors, metadata: metadata, checksum: .absent)
+  }
+
+  static func checkSize(_ t: StoredTensor, name: String, path: String) throws(ModelFileError) {
+    guard case .success(let n) = t.dtype.byteCount(shape: t.shape), n == t.byteCount else {
+      throw .malformed(
+        path: path, field: "tensor \(name)", offset: 0,
+        reason: "shape \(t.shape) of \(t.dtype) does not match its \(t.byteCount) bytes")
+    }
   }
 }

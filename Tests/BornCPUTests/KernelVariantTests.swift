@@ -10,10 +10,12 @@ struct KernelVariantTests {
   static let variants: [born_isa] = [BORN_ISA_AVX2, BORN_ISA_AVX512].filter { born_isa_supported($0) != 0 }
 
   func withVariant<R>(_ isa: born_isa, _ body: () -> R) -> R {
-    let before = born_isa_active()
-    #expect(born_isa_set(isa) == 1)
-    defer { _ = born_isa_set(before) }
-    return body()
+    KernelSelection.exclusively {
+      let before = born_isa_active()
+      #expect(born_isa_set(isa) == 1)
+      defer { _ = born_isa_set(before) }
+      return body()
+    }
   }
 
   func random(_ n: Int, seed: UInt64) -> [Float] {

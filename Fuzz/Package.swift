@@ -1,0 +1,12 @@
+// swift-tools-version: 6.2
+// libFuzzer targets for Born's model-file readers. Build and run: see Fuzz/README.md.
+import PackageDescription
+
+let package = Package(
+  name: "BornFuzz",
+  dependencies: [.package(name: "Born", path: "..")],
+  targets: [
+    .executableTarget(name: "FuzzBornFile", dependencies: [.product(name: "BornIO", package: "Born")]),
+    .executableTarget(name: "FuzzSafeTensors", dependencies: [.product(name: "BornIO", package: "Born")]),
+  ]
+)
