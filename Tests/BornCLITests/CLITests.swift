@@ -1,8 +1,9 @@
 import Born
-import BornCLI
 import BornTestSupport
 import FoundationEssentials
 import Testing
+
+@testable import BornCLI
 
 #if canImport(Glibc)
   import Glibc
@@ -76,5 +77,29 @@ struct TrainingTests {
     let last = losses.suffix(50).reduce(0, +) / 50
     #expect(first > 2.0, "initial loss \(first)")  // ≈ ln 10 for an untrained classifier
     #expect(last < 0.35, "final loss \(last)")
+  }
+}
+
+struct InspectTests {
+  @Test func listsTensorsMetadataAndChecksum() throws {
+    let path = FileManager.default.temporaryDirectory.path + "/born-inspect-\(getpid()).born"
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let w = Tensor<Float, CPU>.zeros([3, 4])
+    try BornFile.write(["layer.weight": StoredTensor(w)], metadata: ["model": "tiny"], to: path)
+    let report = inspectReport(path: path, try ModelFile.read(path))
+    #expect(report.contains("born file, 1 tensors, 12 elements"))
+    #expect(report.contains("checksum: verified (SHA-256 "))
+    #expect(report.contains("model: tiny"))
+    #expect(report.contains("layer.weight  f32    [3, 4]     48"))
+    // The command itself runs, and a corrupt file is an error naming the problem.
+    var command = try BornCommand.parseAsRoot(["inspect", path])
+    try command.run()
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    bytes[bytes.count - 1] ^= 1
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    var corrupt = try BornCommand.parseAsRoot(["inspect", path])
+    #expect(throws: ModelFileError.self) { try corrupt.run() }
+    var unverified = try BornCommand.parseAsRoot(["inspect", "--no-verify", path])
+    try unverified.run()
   }
 }
