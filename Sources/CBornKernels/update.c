@@ -1,6 +1,7 @@
 // Memory-bound loops written with clang vector types: __builtin_elementwise_sqrt has no errno
 // side effect, so these vectorize at the baseline ISA without -fno-math-errno.
 #include "born_update.h"
+#include "born_isa.h"
 
 typedef float v8f __attribute__((ext_vector_type(4)));
 
@@ -24,35 +25,66 @@ void born_vrsqrt_f32(const float *x, float *y, long n) {
   for (; i < n; i++) y[i] = 1.0f / __builtin_sqrtf(x[i]);
 }
 
-void born_adam_f32(const float *p, const float *g, float *m, float *v, float *vmax, float *out, long n,
-                   float beta1, float beta2, float shrink, float wd, float step_size, float inv_bc2_root,
-                   float eps) {
-  const float a1 = 1.0f - beta1, a2 = 1.0f - beta2;
-  long i = 0;
-  for (; i + 4 <= n; i += 4) {
-    v8f param = load8(p + i) * shrink;
-    v8f grad = load8(g + i) + param * wd;
-    v8f mi = load8(m + i) * beta1 + grad * a1;
-    v8f vi = load8(v + i) * beta2 + grad * grad * a2;
-    store8(m + i, mi);
-    store8(v + i, vi);
-    if (vmax) {
-      vi = __builtin_elementwise_max(load8(vmax + i), vi);
-      store8(vmax + i, vi);
-    }
-    store8(out + i, param - (mi / (__builtin_elementwise_sqrt(vi) * inv_bc2_root + eps)) * step_size);
+// Adam over n elements with vectors of VT (W lanes); the tail runs one element at a time.
+#define BORN_ADAM_LOOP(VT, W)                                                                     \
+  const float a1 = 1.0f - beta1, a2 = 1.0f - beta2;                                               \
+  long i = 0;                                                                                     \
+  for (; i + W <= n; i += W) {                                                                    \
+    VT param, grad, mi, vi, mx;                                                                   \
+    __builtin_memcpy(&param, p + i, sizeof param);                                                \
+    __builtin_memcpy(&grad, g + i, sizeof grad);                                                  \
+    __builtin_memcpy(&mi, m + i, sizeof mi);                                                      \
+    __builtin_memcpy(&vi, v + i, sizeof vi);                                                      \
+    param = param * shrink;                                                                       \
+    grad = grad + param * wd;                                                                     \
+    mi = mi * beta1 + grad * a1;                                                                  \
+    vi = vi * beta2 + grad * grad * a2;                                                           \
+    __builtin_memcpy(m + i, &mi, sizeof mi);                                                      \
+    __builtin_memcpy(v + i, &vi, sizeof vi);                                                      \
+    if (vmax) {                                                                                   \
+      __builtin_memcpy(&mx, vmax + i, sizeof mx);                                                 \
+      vi = __builtin_elementwise_max(mx, vi);                                                     \
+      __builtin_memcpy(vmax + i, &vi, sizeof vi);                                                 \
+    }                                                                                             \
+    VT r = param - (mi / (__builtin_elementwise_sqrt(vi) * inv_bc2_root + eps)) * step_size;     \
+    __builtin_memcpy(out + i, &r, sizeof r);                                                      \
+  }                                                                                               \
+  for (; i < n; i++) {                                                                            \
+    float param = p[i] * shrink;                                                                  \
+    float grad = g[i] + param * wd;                                                               \
+    float mi = m[i] * beta1 + grad * a1;                                                          \
+    float vi = v[i] * beta2 + grad * grad * a2;                                                   \
+    m[i] = mi;                                                                                    \
+    v[i] = vi;                                                                                    \
+    if (vmax) {                                                                                   \
+      vi = vmax[i] > vi ? vmax[i] : vi;                                                           \
+      vmax[i] = vi;                                                                               \
+    }                                                                                             \
+    out[i] = param - (mi / (__builtin_sqrtf(vi) * inv_bc2_root + eps)) * step_size;              \
   }
-  for (; i < n; i++) {
-    float param = p[i] * shrink;
-    float grad = g[i] + param * wd;
-    float mi = m[i] * beta1 + grad * a1;
-    float vi = v[i] * beta2 + grad * grad * a2;
-    m[i] = mi;
-    v[i] = vi;
-    if (vmax) {
-      vi = vmax[i] > vi ? vmax[i] : vi;
-      vmax[i] = vi;
-    }
-    out[i] = param - (mi / (__builtin_sqrtf(vi) * inv_bc2_root + eps)) * step_size;
+
+#define BORN_ADAM_PARAMS                                                                          \
+  const float *p, const float *g, float *m, float *v, float *vmax, float *out, long n, float beta1, \
+      float beta2, float shrink, float wd, float step_size, float inv_bc2_root, float eps
+
+static void adam_generic(BORN_ADAM_PARAMS) { BORN_ADAM_LOOP(v8f, 4) }
+
+#if defined(__x86_64__) || defined(_M_X64)
+// Wider variants: sqrt and division dominate, so lanes matter. FMA contraction is off so every
+// variant rounds exactly like the generic one (and like PyTorch's unfused arithmetic).
+#pragma clang fp contract(off)
+typedef float v8x __attribute__((ext_vector_type(8)));
+typedef float v16x __attribute__((ext_vector_type(16)));
+__attribute__((target("avx2,fma"))) static void adam_avx2(BORN_ADAM_PARAMS) { BORN_ADAM_LOOP(v8x, 8) }
+__attribute__((target("avx512f"))) static void adam_avx512(BORN_ADAM_PARAMS) { BORN_ADAM_LOOP(v16x, 16) }
+#endif
+
+void born_adam_f32(BORN_ADAM_PARAMS) {
+  switch (born_isa_active()) {
+#if defined(__x86_64__) || defined(_M_X64)
+  case BORN_ISA_AVX512: adam_avx512(p, g, m, v, vmax, out, n, beta1, beta2, shrink, wd, step_size, inv_bc2_root, eps); return;
+  case BORN_ISA_AVX2: adam_avx2(p, g, m, v, vmax, out, n, beta1, beta2, shrink, wd, step_size, inv_bc2_root, eps); return;
+#endif
+  default: adam_generic(p, g, m, v, vmax, out, n, beta1, beta2, shrink, wd, step_size, inv_bc2_root, eps);
   }
 }
