@@ -12,6 +12,7 @@ let package = Package(
     .library(name: "BornOptim", targets: ["BornOptim"]),
     .library(name: "BornData", targets: ["BornData"]),
     .library(name: "BornIO", targets: ["BornIO"]),
+    .library(name: "BornWebGPU", targets: ["BornWebGPU"]),
     .executable(name: "born", targets: ["born"]),
   ],
   dependencies: [
@@ -40,8 +41,16 @@ let package = Package(
     .target(
       name: "BornIO",
       dependencies: ["BornCore", "BornNN", "BornOptim", .product(name: "Crypto", package: "swift-crypto")]),
+    // wgpu-native's C API as Born uses it, opened with dlopen at run time (no link dependency).
+    .target(name: "CBornWebGPU", linkerSettings: [.linkedLibrary("dl")]),
+    // The WebGPU runtime: adapters, devices, buffer pool, lazy command recording, WGSL kernels.
+    .target(name: "BornWebGPU", dependencies: ["BornCore", "CBornWebGPU"]),
     // Umbrella module re-exporting the libraries.
-    .target(name: "Born", dependencies: ["BornCore", "BornCPU", "BornAutodiff", "BornNN", "BornOptim", "BornData", "BornIO"]),
+    .target(
+      name: "Born",
+      dependencies: [
+        "BornCore", "BornCPU", "BornAutodiff", "BornNN", "BornOptim", "BornData", "BornIO", "BornWebGPU",
+      ]),
     // The command-line tool's commands (a library so tests can run them).
     .target(
       name: "BornCLI",
@@ -60,6 +69,7 @@ let package = Package(
     .testTarget(name: "BornNNTests", dependencies: ["Born", "BornTestSupport"]),
     .testTarget(name: "BornOptimTests", dependencies: ["Born", "BornTestSupport"]),
     .testTarget(name: "BornDataTests", dependencies: ["Born", "BornTestSupport"]),
+    .testTarget(name: "BornWebGPUTests", dependencies: ["Born", "BornWebGPU", "BornTestSupport"]),
     .testTarget(name: "BornIOTests", dependencies: ["Born", "BornIO", "BornTestSupport"]),
     .testTarget(name: "BornCLITests", dependencies: ["BornCLI", "Born", "BornTestSupport"]),
   ]

@@ -5,3 +5,4 @@
 @_exported import BornIO
 @_exported import BornNN
 @_exported import BornOptim
+@_exported import BornWebGPU

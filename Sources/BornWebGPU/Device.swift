@@ -1,0 +1,350 @@
+import CBornWebGPU
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A GPU device with a buffer pool, a kernel cache and a lazy command recorder.
+///
+/// Work is recorded into one command encoder and submitted when a value is read back, when
+/// ``maximumPendingDispatches`` dispatches are waiting, or on ``flush()``. Buffers freed while
+/// recorded work may still use them are retired, and return to the pool only after the next
+/// submit, so a recycled buffer is never overwritten (by an upload, which the queue runs before
+/// pending commands) while earlier work still reads it.
+///
+/// ```swift
+/// let gpu = try WebGPUDevice.shared()
+/// let x = try gpu.upload([1, 2, 3] as [Float])
+/// let y = try gpu.unary("exp", x, count: 3)
+/// print(try gpu.download(y, count: 3, as: Float.self))
+/// ```
+public final class WebGPUDevice: @unchecked Sendable {
+  public let library: WebGPULibrary
+  public let adapter: WebGPUAdapterInfo
+  let device: WGPUDevice
+  let queue: WGPUQueue
+  var api: BornWGPU { library.api }
+
+  /// Dispatches recorded before a submit is forced.
+  public var maximumPendingDispatches = 64
+
+  struct State {
+    var encoder: WGPUCommandEncoder?
+    var pendingDispatches = 0
+    var retired: [GPUBufferHandle] = []
+    var pool: [Int: [GPUBufferHandle]] = [:]
+    var pipelines: [String: Pipeline] = [:]
+    var stats = WebGPUStatistics()
+  }
+  let state = Mutex(State())
+
+  struct Pipeline: @unchecked Sendable {
+    let pipeline: WGPUComputePipeline
+    let layout: WGPUBindGroupLayout
+  }
+
+  /// The device on the first adapter (`BORN_WGPU_ADAPTER=N` picks another), created once.
+  public static func shared() throws(WebGPUError) -> WebGPUDevice {
+    try sharedDevice.withLock { (slot) throws(WebGPUError) -> WebGPUDevice in
+      if let d = slot.device { return d }
+      if let e = slot.error { throw e }
+      do throws(WebGPUError) {
+        let library = try WebGPULibrary.shared()
+        var index = 0
+        if let s = getenv("BORN_WGPU_ADAPTER"), let i = Int(String(cString: s)) { index = i }
+        let d = try WebGPUDevice(library: library, adapterIndex: index)
+        slot.device = d
+        return d
+      } catch {
+        slot.error = error
+        throw error
+      }
+    }
+  }
+
+  struct SharedSlot: @unchecked Sendable {
+    var device: WebGPUDevice?
+    var error: WebGPUError?
+  }
+  static let sharedDevice = Mutex(SharedSlot())
+
+  /// A device on adapter `adapterIndex` of `library.adapters()`.
+  public init(library: WebGPULibrary, adapterIndex: Int = 0) throws(WebGPUError) {
+    self.library = library
+    let handles = library.adapterHandles()
+    guard handles.indices.contains(adapterIndex) else { throw .noAdapter }
+    let handle = handles[adapterIndex]
+    adapter = library.info(of: handle)
+    var features: [UInt32] = []
+    if adapter.supportsF16 { features.append(UInt32(BORN_WGPU_FEATURE_SHADER_F16)) }
+    var error = [CChar](repeating: 0, count: 1024)
+    var table = library.api
+    guard
+      let device = born_wgpu_request_device(
+        &table, library.instance, handle, features, features.count, &error, error.count)
+    else {
+      throw .deviceFailed(adapter: adapter.name, reason: text(error))
+    }
+    self.device = device
+    guard let queue = library.api.deviceGetQueue(device) else {
+      throw .deviceFailed(adapter: adapter.name, reason: "the device has no queue")
+    }
+    self.queue = queue
+  }
+
+  // MARK: Buffers
+
+  /// Bytes per pool bucket: powers of two from 256 B, then multiples of 1 MiB above 1 MiB.
+  static func bucket(_ bytes: Int) -> Int {
+    let n = Swift.max(bytes, 256)
+    if n > 1 << 20 { return ((n + (1 << 20) - 1) >> 20) << 20 }
+    return 1 << (Int.bitWidth - (n - 1).leadingZeroBitCount)
+  }
+
+  /// A storage buffer of at least `bytes` bytes, from the pool when one of its size is free.
+  public func buffer(bytes: Int) throws(WebGPUError) -> GPUBuffer {
+    let size = Self.bucket(bytes)
+    if let reused = state.withLock({ s -> GPUBufferHandle? in
+      guard let h = s.pool[size]?.popLast() else { return nil }
+      s.stats.pooledBytes -= size
+      s.stats.liveBytes += size
+      s.stats.peakBytes = Swift.max(s.stats.peakBytes, s.stats.liveBytes)
+      return h
+    }) {
+      return GPUBuffer(handle: reused, device: self)
+    }
+    var descriptor = WGPUBufferDescriptor()
+    descriptor.usage =
+      UInt64(BORN_WGPU_BUFFER_STORAGE | BORN_WGPU_BUFFER_COPY_SRC | BORN_WGPU_BUFFER_COPY_DST)
+    descriptor.size = UInt64(size)
+    guard let raw = api.deviceCreateBuffer(device, &descriptor) else {
+      throw .gpu(operation: "allocate \(size) bytes", message: takeError() ?? "no buffer")
+    }
+    state.withLock { s in
+      s.stats.liveBytes += size
+      s.stats.peakBytes = Swift.max(s.stats.peakBytes, s.stats.liveBytes)
+      s.stats.buffersCreated += 1
+    }
+    return GPUBuffer(handle: GPUBufferHandle(raw: raw, size: size), device: self)
+  }
+
+  /// Called by `GPUBuffer.deinit`.
+  func release(_ handle: GPUBufferHandle) {
+    state.withLock { s in
+      s.stats.liveBytes -= handle.size
+      if s.encoder == nil {
+        s.pool[handle.size, default: []].append(handle)
+        s.stats.pooledBytes += handle.size
+      } else {
+        s.retired.append(handle)
+      }
+    }
+  }
+
+  /// Memory and work counters.
+  public var statistics: WebGPUStatistics { state.withLock { $0.stats } }
+
+  /// A buffer holding `values`.
+  public func upload<T: BitwiseCopyable>(_ values: [T]) throws(WebGPUError) -> GPUBuffer {
+    let bytes = values.count * MemoryLayout<T>.stride
+    let b = try buffer(bytes: bytes)
+    values.withUnsafeBytes { raw in
+      if let base = raw.baseAddress, raw.count > 0 { api.queueWriteBuffer(queue, b.handle.raw, 0, base, raw.count) }
+    }
+    return b
+  }
+
+  /// The first `count` elements of `buffer`, after all recorded work has run.
+  public func download<T: BitwiseCopyable>(_ buffer: GPUBuffer, count: Int, as _: T.Type) throws(WebGPUError) -> [T] {
+    let bytes = (count * MemoryLayout<T>.stride + 3) & ~3
+    guard bytes > 0 else { return [] }
+    var descriptor = WGPUBufferDescriptor()
+    descriptor.usage = UInt64(BORN_WGPU_BUFFER_MAP_READ | BORN_WGPU_BUFFER_COPY_DST)
+    descriptor.size = UInt64(bytes)
+    guard let staging = api.deviceCreateBuffer(device, &descriptor) else {
+      throw .gpu(operation: "download", message: takeError() ?? "no staging buffer")
+    }
+    defer {
+      api.bufferDestroy(staging)
+      api.bufferRelease(staging)
+    }
+    withEncoder { api.commandEncoderCopyBufferToBuffer($0, buffer.handle.raw, 0, staging, 0, UInt64(bytes)) }
+    try flush()
+    var error = [CChar](repeating: 0, count: 512)
+    var table = self.api
+    guard let mapped = born_wgpu_map_read(&table, library.instance, device, staging, bytes, &error, error.count) else {
+      throw .gpu(operation: "download", message: text(error))
+    }
+    defer { api.bufferUnmap(staging) }
+    state.withLock { $0.stats.downloads += 1 }
+    return [T](unsafeUninitializedCapacity: count) { out, n in
+      UnsafeMutableRawPointer(out.baseAddress!).copyMemory(from: mapped, byteCount: count * MemoryLayout<T>.stride)
+      n = count
+    }
+  }
+
+  // MARK: Recording
+
+  func withEncoder(_ body: (WGPUCommandEncoder) -> Void) {
+    let encoder = state.withLock { s -> WGPUCommandEncoder in
+      if let e = s.encoder { return e }
+      let e = api.deviceCreateCommandEncoder(device, nil)!
+      s.encoder = e
+      return e
+    }
+    body(encoder)
+  }
+
+  /// Submits recorded work (if any) and recycles buffers retired meanwhile.
+  public func flush() throws(WebGPUError) {
+    let (encoder, retired) = state.withLock { s -> (WGPUCommandEncoder?, [GPUBufferHandle]) in
+      let e = s.encoder
+      s.encoder = nil
+      s.pendingDispatches = 0
+      if e != nil { s.stats.submits += 1 }
+      let r = s.retired
+      s.retired = []
+      return (e, r)
+    }
+    if let encoder {
+      let commands = api.commandEncoderFinish(encoder, nil)
+      api.commandEncoderRelease(encoder)
+      var list: [WGPUCommandBuffer?] = [commands]
+      api.queueSubmit(queue, 1, &list)
+      if let commands { api.commandBufferRelease(commands) }
+    }
+    state.withLock { s in
+      for h in retired {
+        s.pool[h.size, default: []].append(h)
+        s.stats.pooledBytes += h.size
+      }
+    }
+    if let message = takeError() { throw .gpu(operation: "submit", message: message) }
+  }
+
+  /// Records one compute dispatch of kernel `name` (compiled from `source` once) over
+  /// `buffers` bound at 0, 1, 2, ... in group 0.
+  func dispatch(
+    _ name: String, source: @autoclosure () -> String, buffers: [GPUBuffer], workgroups: (Int, Int, Int)
+  ) throws(WebGPUError) {
+    let pipeline = try pipeline(name, source: source)
+    var entries = buffers.enumerated().map { i, b in
+      var e = WGPUBindGroupEntry()
+      e.binding = UInt32(i)
+      e.buffer = b.handle.raw
+      e.offset = 0
+      e.size = UInt64(b.handle.size)
+      return e
+    }
+    var descriptor = WGPUBindGroupDescriptor()
+    descriptor.layout = pipeline.layout
+    descriptor.entryCount = entries.count
+    let group = entries.withUnsafeMutableBufferPointer { p -> WGPUBindGroup? in
+      descriptor.entries = UnsafePointer(p.baseAddress)
+      return api.deviceCreateBindGroup(device, &descriptor)
+    }
+    guard let group else { throw .gpu(operation: name, message: takeError() ?? "bind group") }
+    withEncoder { encoder in
+      let pass = api.commandEncoderBeginComputePass(encoder, nil)
+      api.computePassEncoderSetPipeline(pass, pipeline.pipeline)
+      api.computePassEncoderSetBindGroup(pass, 0, group, 0, nil)
+      api.computePassEncoderDispatchWorkgroups(pass, UInt32(workgroups.0), UInt32(workgroups.1), UInt32(workgroups.2))
+      api.computePassEncoderEnd(pass)
+      api.computePassEncoderRelease(pass)
+    }
+    api.bindGroupRelease(group)
+    let submitNow = state.withLock { s -> Bool in
+      s.pendingDispatches += 1
+      s.stats.dispatches += 1
+      return s.pendingDispatches >= maximumPendingDispatches
+    }
+    // The buffers must outlive the recording: keep them until the dispatch is submitted.
+    withExtendedLifetime(buffers) {}
+    if submitNow { try flush() }
+  }
+
+  func pipeline(_ name: String, source: () -> String) throws(WebGPUError) -> Pipeline {
+    if let p = state.withLock({ $0.pipelines[name] }) { return p }
+    let code = source()
+    api.devicePushErrorScope(device, UInt32(BORN_WGPU_ERROR_FILTER_VALIDATION))
+    let module = code.withCString { cstr -> WGPUShaderModule? in
+      var wgsl = WGPUShaderSourceWGSL()
+      wgsl.chain.sType = UInt32(BORN_WGPU_STYPE_SHADER_SOURCE_WGSL)
+      wgsl.code = WGPUStringView(data: cstr, length: code.utf8.count)
+      return withUnsafeMutablePointer(to: &wgsl) { w in
+        var d = WGPUShaderModuleDescriptor()
+        d.nextInChain = UnsafeMutableRawPointer(w).assumingMemoryBound(to: WGPUChainedStruct.self)
+        return api.deviceCreateShaderModule(device, &d)
+      }
+    }
+    var pipeline: WGPUComputePipeline?
+    if let module {
+      pipeline = "main".withCString { entry in
+        var d = WGPUComputePipelineDescriptor()
+        d.compute.module = module
+        d.compute.entryPoint = WGPUStringView(data: entry, length: 4)
+        return api.deviceCreateComputePipeline(device, &d)
+      }
+      api.shaderModuleRelease(module)
+    }
+    var error = [CChar](repeating: 0, count: 4096)
+    var table = self.api
+    if born_wgpu_pop_error_scope(&table, library.instance, device, &error, error.count) != 0 || pipeline == nil {
+      throw .shader(kernel: name, message: text(error))
+    }
+    guard let layout = api.computePipelineGetBindGroupLayout(pipeline!, 0) else {
+      throw .shader(kernel: name, message: "the pipeline has no bind group layout")
+    }
+    let p = Pipeline(pipeline: pipeline!, layout: layout)
+    state.withLock {
+      $0.pipelines[name] = p
+      $0.stats.pipelinesCompiled += 1
+    }
+    return p
+  }
+
+  func takeError() -> String? {
+    var error = [CChar](repeating: 0, count: 1024)
+    return born_wgpu_take_error(&error, error.count) != 0 ? text(error) : nil
+  }
+}
+
+/// Counters of a ``WebGPUDevice``.
+public struct WebGPUStatistics: Sendable, Equatable {
+  /// Bytes of buffers held by live ``GPUBuffer``s.
+  public var liveBytes = 0
+  /// Bytes of free buffers kept for reuse.
+  public var pooledBytes = 0
+  /// The most live bytes at any time.
+  public var peakBytes = 0
+  /// Buffers created on the device (the rest came from the pool).
+  public var buffersCreated = 0
+  public var submits = 0
+  public var dispatches = 0
+  public var downloads = 0
+  public var pipelinesCompiled = 0
+}
+
+/// A device buffer; freeing it returns it to its device's pool.
+struct GPUBufferHandle: @unchecked Sendable {
+  let raw: WGPUBuffer
+  let size: Int
+}
+
+/// A storage buffer on a ``WebGPUDevice``; its memory returns to the device's pool when the last
+/// reference goes away.
+public final class GPUBuffer: @unchecked Sendable {
+  let handle: GPUBufferHandle
+  let device: WebGPUDevice
+
+  init(handle: GPUBufferHandle, device: WebGPUDevice) {
+    self.handle = handle
+    self.device = device
+  }
+
+  /// The buffer's size in bytes (its pool bucket).
+  public var byteCount: Int { handle.size }
+
+  deinit { device.release(handle) }
+}
