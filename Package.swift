@@ -43,8 +43,9 @@ let package = Package(
       dependencies: ["BornCore", "BornNN", "BornOptim", .product(name: "Crypto", package: "swift-crypto")]),
     // wgpu-native's C API as Born uses it, opened with dlopen at run time (no link dependency).
     .target(name: "CBornWebGPU", linkerSettings: [.linkedLibrary("dl")]),
-    // The WebGPU runtime: adapters, devices, buffer pool, lazy command recording, WGSL kernels.
-    .target(name: "BornWebGPU", dependencies: ["BornCore", "CBornWebGPU"]),
+    // The WebGPU backend: adapters, devices, buffer pool, lazy command recording, WGSL kernels
+    // (ops without a kernel yet run on the CPU backend).
+    .target(name: "BornWebGPU", dependencies: ["BornCore", "BornCPU", "CBornKernels", "CBornWebGPU"]),
     // Umbrella module re-exporting the libraries.
     .target(
       name: "Born",

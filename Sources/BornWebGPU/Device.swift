@@ -184,6 +184,21 @@ public final class WebGPUDevice: @unchecked Sendable {
     }
   }
 
+  /// Writes `bytes` (a multiple of 4 long) at the start of `buffer`, after all recorded work:
+  /// recorded commands are submitted first, since the queue runs writes before pending commands.
+  public func write(_ bytes: UnsafeRawBufferPointer, into buffer: GPUBuffer) throws(WebGPUError) {
+    try flush()
+    guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+    api.queueWriteBuffer(queue, buffer.handle.raw, 0, base, bytes.count)
+  }
+
+  /// Records a copy of `bytes` bytes (a multiple of 4) from `source` to `destination`.
+  public func copy(_ source: GPUBuffer, to destination: GPUBuffer, bytes: Int) {
+    guard bytes > 0 else { return }
+    withEncoder { api.commandEncoderCopyBufferToBuffer($0, source.handle.raw, 0, destination.handle.raw, 0, UInt64(bytes)) }
+    state.withLock { $0.stats.copies += 1 }
+  }
+
   // MARK: Recording
 
   func withEncoder(_ body: (WGPUCommandEncoder) -> Void) {
@@ -323,6 +338,11 @@ public struct WebGPUStatistics: Sendable, Equatable {
   public var submits = 0
   public var dispatches = 0
   public var downloads = 0
+  /// Buffer-to-buffer copies recorded.
+  public var copies = 0
+  /// Ops that ran on the CPU because no WGSL kernel covers them yet (inputs read back, result
+  /// uploaded); see ``WebGPU/fallbackOps``.
+  public var fallbacks = 0
   public var pipelinesCompiled = 0
 }
 

@@ -11,11 +11,13 @@ extension WebGPUDevice {
     return (x, (groups + x - 1) / x, 1)
   }
 
-  /// The linear invocation index of a 2-D grid of 256-wide workgroups.
+  /// The linear invocation index of a 2-D grid of 256-wide workgroups, and a NaN test on the
+  /// bits (WGSL lets compilers assume `x != x` is false).
   static let linearIndex = """
     fn linear_index(wid: vec3<u32>, lid: vec3<u32>, groups: vec3<u32>) -> u32 {
       return (wid.y * groups.x + wid.x) * 256u + lid.x;
     }
+    fn is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
     """
 
   /// The WGSL expression of a unary op on `x` (f32), or nil when the op has no GPU kernel.
@@ -86,8 +88,8 @@ extension WebGPUDevice {
     case .sub: ("sub", "a - b")
     case .mul: ("mul", "a * b")
     case .div: ("div", "a / b")
-    case .maximum: ("maximum", "select(max(a, b), a + b, a != a || b != b)")  // NaN propagates
-    case .minimum: ("minimum", "select(min(a, b), a + b, a != a || b != b)")
+    case .maximum: ("maximum", "select(max(a, b), a + b, is_nan(a) || is_nan(b))")  // NaN propagates
+    case .minimum: ("minimum", "select(min(a, b), a + b, is_nan(a) || is_nan(b))")
     case .pow: ("pow", "pow(a, b)")
     default: nil
     }

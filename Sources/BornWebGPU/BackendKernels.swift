@@ -1,0 +1,277 @@
+import BornCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+// The WGSL kernels behind the WebGPU backend's ops. Kernels read operands through their layouts
+// (element strides and offsets, 0 on broadcast axes), so views need no copies.
+
+extension WebGPU {
+  /// Records `out[o] = expression(x0, x1, ...)` over the output layout's shape, each input read
+  /// through its layout. `words` is 2 for 8-byte elements copied as pairs of 32-bit words. When
+  /// the output shares a buffer with an input, the result goes to a temporary buffer first
+  /// (WebGPU forbids binding a buffer as writable and readable in one dispatch).
+  static func elementwise(
+    _ name: String, inputs: [(WebGPUStorage, Layout)], output: (WebGPUStorage, Layout), inputType: String,
+    outputType: String, words: Int = 1, expression: String
+  ) throws(WebGPUError) {
+    let (out, outLayout) = output
+    let shape = outLayout.shape
+    let count = shape.elementCount
+    guard count > 0 else { return }
+    let aliased = inputs.contains { $0.0.buffer === out.buffer }
+    let target = aliased ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
+    if aliased, outLayout.isContiguous == false || outLayout.offset != 0 {
+      // Elements the kernel does not write must keep their values.
+      gpu.copy(out.buffer, to: target, bytes: out.buffer.byteCount)
+    }
+    let operands = inputs.map(\.1) + [outLayout]
+    var params: [UInt32] = [UInt32(count), UInt32(shape.count)]
+    params += operands.map { UInt32($0.offset) }
+    for axis in (0..<shape.count).reversed() {
+      params.append(UInt32(shape[axis]))
+      params += operands.map { UInt32($0.strides[axis]) }
+    }
+    let p = try gpu.upload(params)
+    let n = inputs.count
+    let m = n + 1
+    var decl = ""
+    for k in 0..<n { decl += "@group(0) @binding(\(k)) var<storage, read> in\(k): array<\(inputType)>;\n" }
+    decl += "@group(0) @binding(\(n)) var<storage, read_write> output: array<\(outputType)>;\n"
+    decl += "@group(0) @binding(\(n + 1)) var<storage, read> params: array<u32>;\n"
+    var body = "  var rest = i;\n"
+    for k in 0..<m { body += "  var idx\(k) = params[\(2 + k)u];\n" }
+    body += "  for (var axis = 0u; axis < params[1]; axis++) {\n"
+    body += "    let base = \(2 + m)u + axis * \(1 + m)u;\n"
+    body += "    let size = params[base];\n    let c = rest % size;\n    rest = rest / size;\n"
+    for k in 0..<m { body += "    idx\(k) += c * params[base + \(1 + k)u];\n" }
+    body += "  }\n"
+    if words == 1 {
+      for k in 0..<n { body += "  let x\(k) = in\(k)[idx\(k)];\n" }
+      body += "  output[idx\(n)] = \(expression);\n"
+    } else {
+      body += "  output[2u * idx\(n)] = in0[2u * idx0];\n  output[2u * idx\(n) + 1u] = in0[2u * idx0 + 1u];\n"
+    }
+    let source = """
+      \(decl)\(WebGPUDevice.linearIndex)
+      @compute @workgroup_size(256)
+      fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+              @builtin(num_workgroups) groups: vec3<u32>) {
+        let i = linear_index(wid, lid, groups);
+        if (i >= params[0]) { return; }
+      \(body)}
+      """
+    try gpu.dispatch(
+      "ew.\(name).\(inputType).\(outputType).n\(n)", source: source,
+      buffers: inputs.map(\.0.buffer) + [target, p], workgroups: WebGPUDevice.grid(count))
+    if aliased { gpu.copy(target, to: out.buffer, bytes: out.buffer.byteCount) }
+  }
+
+  /// Sum, mean, product, max or min over `axes`: one workgroup per output element, 256
+  /// invocations striding over the reduced elements, then a tree in workgroup memory.
+  static func reduceF32(_ op: ReduceOp, _ x: WebGPUStorage, _ layout: Layout, axes: AxisSet, into out: WebGPUStorage)
+    throws(WebGPUError)
+  {
+    let shape = layout.shape
+    var kept: [(Int, Int)] = []
+    var reduced: [(Int, Int)] = []
+    for axis in (0..<shape.count).reversed() {
+      if axes.contains(axis) { reduced.append((shape[axis], layout.strides[axis])) } else {
+        kept.append((shape[axis], layout.strides[axis]))
+      }
+    }
+    let outCount = kept.reduce(1) { $0 * $1.0 }
+    let reducedCount = reduced.reduce(1) { $0 * $1.0 }
+    guard outCount > 0 else { return }
+    var params: [UInt32] = [UInt32(outCount), UInt32(kept.count), UInt32(reduced.count), UInt32(reducedCount)]
+    params.append(UInt32(layout.offset))
+    for (size, stride) in kept + reduced { params += [UInt32(size), UInt32(stride)] }
+    let (identity, combine): (String, String) =
+      switch op {
+      case .sum, .mean: ("0.0", "a + b")
+      case .prod: ("1.0", "a * b")
+      case .max: ("bitcast<f32>(0xff800000u)", "select(max(a, b), a + b, is_nan(a) || is_nan(b))")
+      default: ("bitcast<f32>(0x7f800000u)", "select(min(a, b), a + b, is_nan(a) || is_nan(b))")
+      }
+    let finish = op == .mean ? "partial[0] / f32(params[3])" : "partial[0]"
+    let p = try gpu.upload(params)
+    let target = x.buffer === out.buffer ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
+    try gpu.dispatch(
+      "reduce.\(op).f32",
+      source: """
+        @group(0) @binding(0) var<storage, read> input: array<f32>;
+        @group(0) @binding(1) var<storage, read_write> output: array<f32>;
+        @group(0) @binding(2) var<storage, read> params: array<u32>;
+        var<workgroup> partial: array<f32, 256>;
+        \(WebGPUDevice.linearIndex)
+        fn combine(a: f32, b: f32) -> f32 { return \(combine); }
+        @compute @workgroup_size(256)
+        fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                @builtin(num_workgroups) groups: vec3<u32>) {
+          let o = wid.y * groups.x + wid.x;
+          var acc = \(identity);
+          if (o < params[0]) {
+            var base = params[4];
+            var rest = o;
+            for (var a = 0u; a < params[1]; a++) {
+              let size = params[5u + 2u * a];
+              base += (rest % size) * params[6u + 2u * a];
+              rest = rest / size;
+            }
+            let first = 5u + 2u * params[1];
+            for (var r = lid.x; r < params[3]; r += 256u) {
+              var idx = base;
+              var rr = r;
+              for (var a = 0u; a < params[2]; a++) {
+                let size = params[first + 2u * a];
+                idx += (rr % size) * params[first + 2u * a + 1u];
+                rr = rr / size;
+              }
+              acc = combine(acc, input[idx]);
+            }
+          }
+          partial[lid.x] = acc;
+          workgroupBarrier();
+          for (var step = 128u; step > 0u; step = step / 2u) {
+            if (lid.x < step) { partial[lid.x] = combine(partial[lid.x], partial[lid.x + step]); }
+            workgroupBarrier();
+          }
+          if (lid.x == 0u && o < params[0]) { output[o] = \(finish); }
+        }
+        """, buffers: [x.buffer, target, p], workgroups: (Swift.min(outCount, 65_535), (outCount + 65_534) / 65_535, 1))
+    if target !== out.buffer { gpu.copy(target, to: out.buffer, bytes: outCount * 4) }
+  }
+
+  /// Batched `C = A·B` through A's and B's strides (transposed views are read in place), 16×16
+  /// tiles in workgroup memory, one z slice per batch.
+  static func matmulF32(
+    _ a: WebGPUStorage, _ aLayout: Layout, _ b: WebGPUStorage, _ bLayout: Layout, into out: WebGPUStorage
+  ) throws(WebGPUError) {
+    let r = aLayout.shape.count
+    let (m, k, n) = (aLayout.shape[r - 2], aLayout.shape[r - 1], bLayout.shape[r - 1])
+    let batchShape = Array(aLayout.shape.array.dropLast(2))
+    let batches = batchShape.reduce(1, *)
+    guard batches > 0, m > 0, n > 0 else { return }
+    // Offsets of each batch's matrices.
+    var offsets: [UInt32] = []
+    for batch in 0..<batches {
+      var rest = batch
+      var (oa, ob) = (aLayout.offset, bLayout.offset)
+      for axis in stride(from: batchShape.count - 1, through: 0, by: -1) {
+        let c = rest % batchShape[axis]
+        rest /= batchShape[axis]
+        oa += c * aLayout.strides[axis]
+        ob += c * bLayout.strides[axis]
+      }
+      offsets += [UInt32(oa), UInt32(ob)]
+    }
+    let params: [UInt32] = [
+      UInt32(m), UInt32(n), UInt32(k), UInt32(aLayout.strides[r - 2]), UInt32(aLayout.strides[r - 1]),
+      UInt32(bLayout.strides[r - 2]), UInt32(bLayout.strides[r - 1]),
+    ]
+    let p = try gpu.upload(params + offsets)
+    let aliased = out.buffer === a.buffer || out.buffer === b.buffer
+    let target = aliased ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
+    var z = 0
+    // At most 65,535 batches per dispatch (the z limit): rare, handled by the loop in `zBase`.
+    while z < batches {
+      let slice = Swift.min(batches - z, 65_535)
+      let base = try gpu.upload([UInt32(z)])
+      try gpu.dispatch(
+        "matmul.strided16.f32",
+        source: """
+          @group(0) @binding(0) var<storage, read> A: array<f32>;
+          @group(0) @binding(1) var<storage, read> B: array<f32>;
+          @group(0) @binding(2) var<storage, read_write> C: array<f32>;
+          @group(0) @binding(3) var<storage, read> params: array<u32>;
+          @group(0) @binding(4) var<storage, read> zBase: array<u32>;
+          var<workgroup> tileA: array<array<f32, 16>, 16>;
+          var<workgroup> tileB: array<array<f32, 16>, 16>;
+          @compute @workgroup_size(16, 16)
+          fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+            let M = params[0];
+            let N = params[1];
+            let K = params[2];
+            let batch = zBase[0] + wid.z;
+            let offA = params[7u + 2u * batch];
+            let offB = params[8u + 2u * batch];
+            let row = wid.y * 16u + lid.y;
+            let col = wid.x * 16u + lid.x;
+            var acc = 0.0;
+            for (var t = 0u; t < K; t += 16u) {
+              let ka = t + lid.x;
+              let kb = t + lid.y;
+              var va = 0.0;
+              if (row < M && ka < K) { va = A[offA + row * params[3] + ka * params[4]]; }
+              var vb = 0.0;
+              if (kb < K && col < N) { vb = B[offB + kb * params[5] + col * params[6]]; }
+              tileA[lid.y][lid.x] = va;
+              tileB[lid.y][lid.x] = vb;
+              workgroupBarrier();
+              for (var j = 0u; j < 16u; j++) { acc += tileA[lid.y][j] * tileB[j][lid.x]; }
+              workgroupBarrier();
+            }
+            if (row < M && col < N) { C[batch * M * N + row * N + col] = acc; }
+          }
+          """, buffers: [a.buffer, b.buffer, target, p, base], workgroups: ((n + 15) / 16, (m + 15) / 16, slice))
+      z += slice
+    }
+    if aliased { gpu.copy(target, to: out.buffer, bytes: batches * m * n * 4) }
+  }
+
+  /// The fused Adam/AdamW update (PyTorch's arithmetic, as the CPU kernel).
+  static func adamF32(
+    _ h: AdamStep, parameter: WebGPUStorage, gradient: WebGPUStorage, m: WebGPUStorage, v: WebGPUStorage,
+    vMax: WebGPUStorage?, into out: WebGPUStorage, count: Int
+  ) throws(WebGPUError) {
+    guard count > 0 else { return }
+    let t = Double(h.step)
+    let bc1 = 1 - Glibc.pow(h.beta1, t)
+    let bc2Root = (1 - Glibc.pow(h.beta2, t)).squareRoot()
+    let shrink = h.decoupled ? Float(1 - h.learningRate * h.weightDecay) : 1
+    let wd: Float = h.decoupled ? 0 : Float(h.weightDecay)
+    let floats: [Float] = [
+      Float(h.beta1), Float(h.beta2), shrink, wd, Float(h.learningRate / bc1), Float(1 / bc2Root), Float(h.epsilon),
+    ]
+    let p = try gpu.upload(floats.map(\.bitPattern) + [UInt32(count), vMax == nil ? 0 : 1])
+    let vmaxBuffer: GPUBuffer
+    if let vMax { vmaxBuffer = vMax.buffer } else { vmaxBuffer = try gpu.buffer(bytes: 4) }
+    let aliased = out.buffer === parameter.buffer || out.buffer === gradient.buffer
+    let target = aliased ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
+    try gpu.dispatch(
+      "adam.f32",
+      source: """
+        @group(0) @binding(0) var<storage, read> param: array<f32>;
+        @group(0) @binding(1) var<storage, read> grad: array<f32>;
+        @group(0) @binding(2) var<storage, read_write> m: array<f32>;
+        @group(0) @binding(3) var<storage, read_write> v: array<f32>;
+        @group(0) @binding(4) var<storage, read_write> vmax: array<f32>;
+        @group(0) @binding(5) var<storage, read_write> output: array<f32>;
+        @group(0) @binding(6) var<storage, read> params: array<u32>;
+        \(WebGPUDevice.linearIndex)
+        @compute @workgroup_size(256)
+        fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                @builtin(num_workgroups) groups: vec3<u32>) {
+          let i = linear_index(wid, lid, groups);
+          if (i >= params[7]) { return; }
+          let beta1 = bitcast<f32>(params[0]);
+          let beta2 = bitcast<f32>(params[1]);
+          let p = param[i] * bitcast<f32>(params[2]);
+          let g = grad[i] + p * bitcast<f32>(params[3]);
+          let mi = m[i] * beta1 + g * (1.0 - beta1);
+          var vi = v[i] * beta2 + g * g * (1.0 - beta2);
+          m[i] = mi;
+          v[i] = vi;
+          if (params[8] == 1u) {
+            vi = max(vmax[i], vi);
+            vmax[i] = vi;
+          }
+          output[i] = p - (mi / (sqrt(vi) * bitcast<f32>(params[5]) + bitcast<f32>(params[6]))) * bitcast<f32>(params[4]);
+        }
+        """, buffers: [parameter.buffer, gradient.buffer, m.buffer, v.buffer, vmaxBuffer, target, p],
+      workgroups: WebGPUDevice.grid(count))
+    if aliased { gpu.copy(target, to: out.buffer, bytes: count * 4) }
+  }
+}
+

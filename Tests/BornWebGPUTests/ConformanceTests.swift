@@ -1,0 +1,120 @@
+import Born
+import Testing
+
+typealias G = Tensor<Float, WebGPU>
+typealias C = Tensor<Float, CPU>
+
+/// The same tensor on both backends.
+func pair(_ shape: Shape, seed: UInt64, scale: Float = 1, shift: Float = 0) -> (G, C) {
+  let values = randomFloats(shape.elementCount, seed: seed, scale: scale).map { $0 + shift }
+  return (G(values, shape: shape), C(values, shape: shape))
+}
+
+func expectClose<E: TensorElement>(
+  _ g: Tensor<E, WebGPU>, _ c: Tensor<E, CPU>, tolerance: Float = 1e-5, _ label: String,
+  sourceLocation: SourceLocation = #_sourceLocation
+) where E: BinaryFloatingPoint {
+  #expect(g.shape == c.shape, "\(label): shape", sourceLocation: sourceLocation)
+  let worst = worstError(g.toArray().map { Float($0) }, c.toArray().map { Float($0) })
+  #expect(worst <= tolerance, "\(label): worst relative error \(worst)", sourceLocation: sourceLocation)
+}
+
+/// Every op through the Tensor API on `Tensor<Float, WebGPU>` against `Tensor<Float, CPU>` on
+/// the same random inputs, with broadcasting, views and odd sizes.
+@Suite("WebGPU backend conformance with the CPU backend", .serialized, .enabled(if: gpu != nil, "no WebGPU adapter"))
+struct ConformanceTests {
+  @Test func elementwiseWithBroadcastingAndViews() {
+    let (ga, ca) = pair([7, 5, 3], seed: 1)
+    let (gb, cb) = pair([5, 1], seed: 2, shift: 3)
+    expectClose(ga + gb, ca + cb, "add broadcast")
+    expectClose(ga.transposed(0, 2) * gb, ca.transposed(0, 2) * cb, "mul views")
+    expectClose((ga / gb - 1.5).relu(), (ca / cb - 1.5).relu(), "div, scalar, relu")
+    expectClose(ga[1..., ..<3, 1].exp().tanh(), ca[1..., ..<3, 1].exp().tanh(), "slice exp tanh")
+    expectClose(ga.maximum(ga * -1), ca.maximum(ca * -1), "maximum")
+    expectClose(ga.sigmoid() + ga.square().sqrt(), ca.sigmoid() + ca.square().sqrt(), "sigmoid, square, sqrt")
+    expectClose(ga.erf(), ca.erf(), "erf (CPU fallback)")
+    // NaN propagates through maximum and max (WGSL compilers may assume no NaN: tested on bits).
+    let withNaN = G([1, .nan, 3, -2], shape: [4])
+    #expect(withNaN.maximum(G.zeros([4])).toArray().map(\.isNaN) == [false, true, false, false])
+    #expect(withNaN.max().item().isNaN && withNaN.sum().item().isNaN)
+  }
+
+  @Test func reductions() {
+    let (g, c) = pair([6, 7, 9], seed: 3)
+    for axes: [Int] in [[0], [1], [2], [0, 2], [0, 1, 2]] {
+      expectClose(g.sum(axes: axes), c.sum(axes: axes), tolerance: 1e-5, "sum \(axes)")
+      expectClose(g.mean(axes: axes), c.mean(axes: axes), tolerance: 1e-5, "mean \(axes)")
+      expectClose(g.max(axes: axes), c.max(axes: axes), "max \(axes)")
+      expectClose(g.min(axes: axes), c.min(axes: axes), "min \(axes)")
+    }
+    expectClose(g.transposed(0, 2).sum(axes: [1]), c.transposed(0, 2).sum(axes: [1]), "sum of a view")
+    let (big, bigC) = pair([300_001], seed: 4)
+    expectClose(big.sum(), bigC.sum(), tolerance: 1e-4, "sum of 300,001")
+    expectClose(g.softmax(axis: 1), c.softmax(axis: 1), "softmax")
+    #expect(g.argmax(axis: 2).toArray() == c.argmax(axis: 2).toArray())
+  }
+
+  @Test func matmulBatchedBroadcastTransposed() {
+    let (a, ca) = pair([3, 17, 33], seed: 5)
+    let (b, cb) = pair([33, 9], seed: 6)
+    expectClose(a.matmul(b), ca.matmul(cb), tolerance: 1e-5, "batched × broadcast")
+    let (w, cw) = pair([10, 33], seed: 7)
+    expectClose(a.matmul(w.T), ca.matmul(cw.T), tolerance: 1e-5, "transposed right operand")
+    let (x, cx) = pair([64, 784], seed: 8)
+    let (w1, cw1) = pair([128, 784], seed: 9, scale: 0.05)
+    expectClose(x.matmul(w1.T), cx.matmul(cw1.T), tolerance: 1e-5, "MNIST layer")
+  }
+
+  @Test func copiesCastsFillsAndIndexing() {
+    let (g, c) = pair([4, 6], seed: 10, scale: 100)
+    expectClose(g.T.contiguous(), c.T.contiguous(), "contiguous copy of a transpose")
+    #expect(g.cast(to: Int32.self).toArray() == c.cast(to: Int32.self).toArray())
+    #expect(g.cast(to: Int64.self).toArray() == c.cast(to: Int64.self).toArray())
+    let special = G([.nan, .infinity, -.infinity, 3e9, -3e9, -2.7, 2.7], shape: [7])
+    #expect(
+      special.cast(to: Int32.self).toArray()
+        == C([.nan, .infinity, -.infinity, 3e9, -3e9, -2.7, 2.7], shape: [7]).cast(to: Int32.self).toArray())
+    #expect(G.full([3, 5], 2.5).toArray() == [Float](repeating: 2.5, count: 15))
+    #expect(Tensor<Int64, WebGPU>.full([3], -7).toArray() == [-7, -7, -7])
+    #expect(Tensor<Bool, WebGPU>.full([5], true).toArray() == [true, true, true, true, true])
+    #expect(G.arange(Float(10)).toArray() == C.arange(Float(10)).toArray())
+    let index = Tensor<Int64, WebGPU>([3, 0, 5], shape: [3])
+    expectClose(g.indexSelect(axis: 1, index), c.indexSelect(axis: 1, Tensor<Int64, CPU>([3, 0, 5], shape: [3])), "indexSelect")
+    expectClose(G.where(g .> 0, g, g * 2), C.where(c .> 0, c, c * 2), "where")
+  }
+
+  @Test func convolutionAndPooling() {
+    let (x, cx) = pair([2, 3, 9, 9], seed: 11)
+    let (w, cw) = pair([4, 3, 3, 3], seed: 12, scale: 0.2)
+    expectClose(x.conv2d(w, padding: (1, 1)), cx.conv2d(cw, padding: (1, 1)), tolerance: 1e-5, "conv2d")
+    expectClose(x.maxPool2d(kernel: (2, 2)), cx.maxPool2d(kernel: (2, 2)), "maxPool2d")
+  }
+
+  /// `Autodiff<WebGPU>` trains a small MLP with Adam like `Autodiff<CPU>` does.
+  @Test func autodiffTrainingMatchesCPU() throws {
+    func run<B: Backend>(_: B.Type) -> [[Float]] {
+      var g = RandomGenerator(seed: 1)
+      var model = Sequential {
+        Linear<Float, Autodiff<B>>(20, 16, using: &g)
+        ReLU<Float, Autodiff<B>>()
+        Linear<Float, Autodiff<B>>(16, 4, using: &g)
+      }
+      model.requireGradients()
+      var opt = Adam<Float, B>(learningRate: 1e-2)
+      var data = RandomGenerator(seed: 2)
+      let x = Tensor<Float, Autodiff<B>>(
+        (0..<(32 * 20)).map { _ in Float(data.nextNormal()) }, shape: [32, 20])
+      let y = Tensor<Int64, Autodiff<B>>((0..<32).map { Int64($0 % 4) }, shape: [32])
+      for _ in 0..<5 {
+        let loss = Loss.crossEntropy(model(x), y)
+        opt.step(&model, gradients: loss.backward())
+      }
+      return model.parameters.map { $0.value.toArray() }
+    }
+    let onGPU = run(WebGPU.self)
+    let onCPU = run(CPU.self)
+    #expect(onGPU.count == onCPU.count)
+    for (a, b) in zip(onGPU, onCPU) { #expect(worstError(a, b) < 1e-4) }
+    print("WebGPU fallbacks so far: \(WebGPU.fallbackOps.sorted { $0.key < $1.key })")
+  }
+}
