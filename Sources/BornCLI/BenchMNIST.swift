@@ -51,7 +51,7 @@ struct BenchMNIST: ParsableCommand {
     }
   }
 
-  func epochSeconds<M: MNISTClassifier>(_ model: inout M, _ train: MNIST) -> Double {
+  func epochSeconds<M: MNISTClassifier<AD>>(_ model: inout M, _ train: MNIST) -> Double {
     model.requireGradients()
     var opt = Adam<Float, CPU>(learningRate: 1e-3)
     let loader = DataLoader(train, batchSize: batchSize, shuffle: true, seed: 0)

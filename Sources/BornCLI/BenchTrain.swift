@@ -87,7 +87,7 @@ struct BenchTrain: ParsableCommand {
   }
 
   /// Median step time and the medians of its three phases.
-  func timeSteps<M: MNISTClassifier>(_ model: inout M, _ x: Tensor<Float, AD>, _ y: Tensor<Int64, AD>) -> (
+  func timeSteps<M: MNISTClassifier<AD>>(_ model: inout M, _ x: Tensor<Float, AD>, _ y: Tensor<Int64, AD>) -> (
     Double, [Double]
   ) {
     model.requireGradients()

@@ -6,7 +6,7 @@ public struct BornCommand: ParsableCommand {
   public static let configuration = CommandConfiguration(
     commandName: "born",
     abstract: "Born: deep learning for Swift.",
-    subcommands: [Train.self, Eval.self, Inspect.self, Info.self, Bench.self]
+    subcommands: [Train.self, Eval.self, Inspect.self, Doctor.self, Info.self, Bench.self]
   )
 }
 
@@ -25,6 +25,6 @@ struct Info: ParsableCommand {
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Benchmarks that run Born and a peer on the same inputs.",
-    subcommands: [BenchCPU.self, BenchTrain.self, BenchMNIST.self, BenchOps.self, BenchIO.self]
+    subcommands: [BenchCPU.self, BenchTrain.self, BenchMNIST.self, BenchOps.self, BenchIO.self, BenchGPU.self]
   )
 }

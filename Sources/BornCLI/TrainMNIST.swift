@@ -22,12 +22,14 @@ public struct TrainMNIST: ParsableCommand {
 
   enum ModelKind: String, ExpressibleByArgument, CaseIterable { case mlp, cnn }
   enum OptimizerKind: String, ExpressibleByArgument, CaseIterable { case adam, sgd }
+  enum DeviceKind: String, ExpressibleByArgument, CaseIterable { case cpu, webgpu }
 
   @Option(help: "mlp (784-128-10) or cnn (LeNet-5).") var model: ModelKind = .cnn
   @Option(help: "Epochs (default: 15 for mlp, 8 for cnn).") var epochs: Int?
   @Option(name: .customLong("batch-size"), help: "Samples per batch.") var batchSize = 64
   @Option(help: "Peak learning rate (default with adam: 2e-3 for mlp, 3e-3 for cnn; 0.1 with sgd).") var lr: Double?
   @Option(help: "adam or sgd (with Nesterov momentum 0.9).") var optimizer: OptimizerKind = .adam
+  @Option(help: "cpu, or webgpu (the GPU through wgpu-native; see `born doctor`).") var device: DeviceKind = .cpu
   @Option(help: "Seed for initialization and shuffling.") var seed: UInt64 = 42
   @Option(help: "Directory with the four MNIST-format IDX files (.gz or raw).") var data: String?
   @Option(help: "Where to save the trained model (safetensors).") var save: String?
@@ -59,7 +61,7 @@ public struct TrainMNIST: ParsableCommand {
   /// The options that determine a run's arithmetic; a resumed run must repeat them.
   var runConfiguration: [String: String] {
     [
-      "model": model.rawValue, "epochs": epochs.map(String.init) ?? "default", "batch-size": String(batchSize),
+      "model": model.rawValue, "device": device.rawValue, "epochs": epochs.map(String.init) ?? "default", "batch-size": String(batchSize),
       "lr": lr.map { "\($0)" } ?? "default", "optimizer": optimizer.rawValue, "seed": String(seed),
       "limit": limit.map(String.init) ?? "none",
     ]
@@ -72,41 +74,55 @@ public struct TrainMNIST: ParsableCommand {
     if let limit { train = train.prefix(limit) }
     let savePath = save ?? "mnist-\(model.rawValue).safetensors"
     signal(SIGINT) { _ in interruptRequested = true }
-    switch model {
-    case .mlp:
-      var m = mnistMLP(seed: seed)
-      try runTraining(&m, train: train, test: test, epochs: epochs ?? 15, savePath: savePath)
-    case .cnn:
-      var m = mnistLeNet(seed: seed)
-      try runTraining(&m, train: train, test: test, epochs: epochs ?? 8, savePath: savePath)
+    switch device {
+    case .cpu: try run(on: CPU.self, train: train, test: test, savePath: savePath)
+    case .webgpu:
+      do {
+        let gpu = try WebGPUDevice.shared()
+        print("WebGPU: \(gpu.adapter.name) (\(gpu.adapter.backend))")
+      } catch {
+        throw ValidationError("--device webgpu: \(error)")
+      }
+      try run(on: WebGPU.self, train: train, test: test, savePath: savePath)
     }
   }
 
-  func runTraining<M: MNISTClassifier>(_ model: inout M, train: MNIST, test: MNIST, epochs: Int, savePath: String)
-    throws
-  {
+  func run<Base: Backend>(on _: Base.Type, train: MNIST, test: MNIST, savePath: String) throws {
+    switch model {
+    case .mlp:
+      var m = mnistMLP(seed: seed, on: Base.self)
+      try runTraining(&m, base: Base.self, train: train, test: test, epochs: epochs ?? 15, savePath: savePath)
+    case .cnn:
+      var m = mnistLeNet(seed: seed, on: Base.self)
+      try runTraining(&m, base: Base.self, train: train, test: test, epochs: epochs ?? 8, savePath: savePath)
+    }
+  }
+
+  func runTraining<Base: Backend, M: MNISTClassifier<Autodiff<Base>>>(
+    _ model: inout M, base: Base.Type, train: MNIST, test: MNIST, epochs: Int, savePath: String
+  ) throws {
     print(
-      "Training \(self.model.rawValue) (\(model.parameterCount) parameters) on \(train.count) images for \(epochs) epochs, batch \(batchSize), \(optimizer.rawValue), seed \(seed)"
+      "Training \(self.model.rawValue) (\(model.parameterCount) parameters) on \(train.count) images for \(epochs) epochs, batch \(batchSize), \(optimizer.rawValue), seed \(seed), \(device.rawValue)"
     )
     let loader = DataLoader(train, batchSize: batchSize, shuffle: true, seed: seed)
     let totalSteps = epochs * loader.batchesPerEpoch
     switch optimizer {
     case .adam:
       let peak = lr ?? (self.model == .mlp ? 2e-3 : 3e-3)
-      var opt = Adam<Float, CPU>(learningRate: peak)
+      var opt = Adam<Float, Base>(learningRate: peak)
       var schedule = OneCycleLR(&opt, maximumLearningRate: peak, totalSteps: totalSteps)
       try loop(&model, &opt, &schedule, loader: loader, test: test, epochs: epochs, savePath: savePath)
     case .sgd:
-      var opt = SGD<Float, CPU>(learningRate: lr ?? 0.1, momentum: 0.9, nesterov: true)
+      var opt = SGD<Float, Base>(learningRate: lr ?? 0.1, momentum: 0.9, nesterov: true)
       var schedule = OneCycleLR(&opt, maximumLearningRate: lr ?? 0.1, totalSteps: totalSteps)
       try loop(&model, &opt, &schedule, loader: loader, test: test, epochs: epochs, savePath: savePath)
     }
   }
 
-  func loop<M: MNISTClassifier, O: Optimizer>(
+  func loop<Base: Backend, M: MNISTClassifier<Autodiff<Base>>, O: Optimizer>(
     _ model: inout M, _ opt: inout O, _ schedule: inout OneCycleLR, loader: DataLoader<MNIST>, test: MNIST, epochs: Int,
     savePath: String
-  ) throws where O.Element == Float, O.Base == CPU {
+  ) throws where O.Element == Float, O.Base == Base {
     var (startEpoch, startBatch, step) = (0, 0, 0)
     if let resume {
       let ck = try Checkpoint.read(from: resume)
@@ -148,7 +164,7 @@ public struct TrainMNIST: ParsableCommand {
       var lossSum = 0.0
       var seen = 0
       for (i, batch) in zip(first..., loader.epoch(epoch, startingAt: first)) {
-        let (x, y): (Tensor<Float, AD>, Tensor<Int64, AD>) = batch.tensors()
+        let (x, y): (Tensor<Float, Autodiff<Base>>, Tensor<Int64, Autodiff<Base>>) = batch.tensors()
         let loss = Loss.crossEntropy(model(x), y)
         let grads = loss.backward()
         opt.step(&model, gradients: grads)
@@ -194,7 +210,7 @@ func evaluate<M: MNISTClassifier>(_ model: M, _ data: MNIST) -> (accuracy: Doubl
   withoutGrad {
     evaluating {
       for batch in DataLoader(data, batchSize: 1000).epoch(0) {
-        let (x, _): (Tensor<Float, AD>, Tensor<Int64, AD>) = batch.tensors()
+        let (x, _): (Tensor<Float, M.B>, Tensor<Int64, M.B>) = batch.tensors()
         let predicted = model(x).argmax(axis: 1).toArray()
         for (p, t) in zip(predicted, batch.labels) {
           confusion[Int(t)][Int(p)] += 1
