@@ -25,7 +25,11 @@ struct BenchGPU: ParsableCommand {
     } catch {
       throw ValidationError("no WebGPU device: \(error)")
     }
-    if !json { print("WebGPU adapter: \(gpu.adapter.name) (\(gpu.adapter.backend)); CPU: \(CPU.kernelVariant), \(cpuThreadCount) threads") }
+    if !json {
+      print(
+        "WebGPU adapter: \(gpu.adapter.name) (\(gpu.adapter.backend)); CPU: \(CPU.kernelVariant), \(cpuThreadCount) threads"
+      )
+    }
     let clock = ContinuousClock()
     func best(_ body: () -> Void) -> Double {
       body()  // warm-up (kernel compilation, buffer pool)
@@ -43,8 +47,12 @@ struct BenchGPU: ParsableCommand {
         obj.merge(extra) { a, _ in a }
         print(String(decoding: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), as: UTF8.self))
       } else {
-        let e = extra.isEmpty ? "" : "  " + extra.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
-        print("\(name.padding(toLength: 26, withPad: " ", startingAt: 0)) gpu \(durationText(g))  cpu \(durationText(c))  ratio \(format(g / c, 2))\(e)")
+        let e =
+          extra.isEmpty
+          ? "" : "  " + extra.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        print(
+          "\(name.padding(toLength: 26, withPad: " ", startingAt: 0)) gpu \(durationText(g))  cpu \(durationText(c))  ratio \(format(g / c, 2))\(e)"
+        )
       }
     }
     var n = 256
@@ -99,8 +107,12 @@ struct BenchGPU: ParsableCommand {
       let d = n - (opsBefore[op] ?? 0)
       return d > 0 ? "\(op) ×\(d)" : nil
     }.sorted()
-    if !json, !fallbackOps.isEmpty { print("  ops on the CPU fallback per step: " + fallbackOps.joined(separator: ", ")) }
+    if !json, !fallbackOps.isEmpty {
+      print("  ops on the CPU fallback per step: " + fallbackOps.joined(separator: ", "))
+    }
   }
 }
 
-func durationText(_ s: Double) -> String { s >= 1e-1 ? format(s, 2) + " s" : s >= 1e-4 ? format(s * 1e3, 2) + " ms" : format(s * 1e6, 1) + " µs" }
+func durationText(_ s: Double) -> String {
+  s >= 1e-1 ? format(s, 2) + " s" : s >= 1e-4 ? format(s * 1e3, 2) + " ms" : format(s * 1e6, 1) + " µs"
+}

@@ -82,16 +82,26 @@ func conformanceChecks() -> [ConformanceCheck] {
   return [
     ConformanceCheck(name: "add with broadcasting") { diff(a + b, ca + cb) },
     ConformanceCheck(name: "mul of a transposed view") { diff(a.T * 2, ca.T * 2) },
-    ConformanceCheck(name: "exp, tanh, sigmoid, relu") { diff(a.exp().tanh() + a.sigmoid() + a.relu(), ca.exp().tanh() + ca.sigmoid() + ca.relu()) },
-    ConformanceCheck(name: "sum over each axis and all", tolerance: 1e-5) {
-      Swift.max(diff(a.sum(axes: [0]), ca.sum(axes: [0])), diff(a.sum(axes: [1]), ca.sum(axes: [1])), diff(a.sum(), ca.sum()))
+    ConformanceCheck(name: "exp, tanh, sigmoid, relu") {
+      diff(a.exp().tanh() + a.sigmoid() + a.relu(), ca.exp().tanh() + ca.sigmoid() + ca.relu())
     },
-    ConformanceCheck(name: "max, min, mean") { diff(a.max(axes: [1]) + a.min(axes: [0]).sum() + a.mean(), ca.max(axes: [1]) + ca.min(axes: [0]).sum() + ca.mean()) },
+    ConformanceCheck(name: "sum over each axis and all", tolerance: 1e-5) {
+      Swift.max(
+        diff(a.sum(axes: [0]), ca.sum(axes: [0])), diff(a.sum(axes: [1]), ca.sum(axes: [1])), diff(a.sum(), ca.sum()))
+    },
+    ConformanceCheck(name: "max, min, mean") {
+      diff(
+        a.max(axes: [1]) + a.min(axes: [0]).sum() + a.mean(), ca.max(axes: [1]) + ca.min(axes: [0]).sum() + ca.mean())
+    },
     ConformanceCheck(name: "matmul (33×65·65×17)", tolerance: 1e-5) { diff(a.matmul(m), ca.matmul(cm)) },
-    ConformanceCheck(name: "matmul, transposed right operand", tolerance: 1e-5) { diff(a.matmul(a.T), ca.matmul(ca.T)) },
+    ConformanceCheck(name: "matmul, transposed right operand", tolerance: 1e-5) {
+      diff(a.matmul(a.T), ca.matmul(ca.T))
+    },
     ConformanceCheck(name: "softmax") { diff(a.softmax(axis: 1), ca.softmax(axis: 1)) },
     ConformanceCheck(name: "conv2d + max pool", tolerance: 1e-5) {
-      diff(x.conv2d(w, padding: (1, 1)).maxPool2d(kernel: (2, 2)), cx.conv2d(cw, padding: (1, 1)).maxPool2d(kernel: (2, 2)))
+      diff(
+        x.conv2d(w, padding: (1, 1)).maxPool2d(kernel: (2, 2)), cx.conv2d(cw, padding: (1, 1)).maxPool2d(kernel: (2, 2))
+      )
     },
     ConformanceCheck(name: "cast f32 → i32 → f32") {
       diff((a * 10).cast(to: Int32.self).cast(to: Float.self), (ca * 10).cast(to: Int32.self).cast(to: Float.self))

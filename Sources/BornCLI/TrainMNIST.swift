@@ -61,7 +61,8 @@ public struct TrainMNIST: ParsableCommand {
   /// The options that determine a run's arithmetic; a resumed run must repeat them.
   var runConfiguration: [String: String] {
     [
-      "model": model.rawValue, "device": device.rawValue, "epochs": epochs.map(String.init) ?? "default", "batch-size": String(batchSize),
+      "model": model.rawValue, "device": device.rawValue, "epochs": epochs.map(String.init) ?? "default",
+      "batch-size": String(batchSize),
       "lr": lr.map { "\($0)" } ?? "default", "optimizer": optimizer.rawValue, "seed": String(seed),
       "limit": limit.map(String.init) ?? "none",
     ]

@@ -14,7 +14,7 @@ extension WebGPU {
   /// (WebGPU forbids binding a buffer as writable and readable in one dispatch).
   static func elementwise(
     _ name: String, inputs: [(WebGPUStorage, Layout)], output: (WebGPUStorage, Layout), inputType: String,
-    outputType: String, words: Int = 1, expression: String
+    outputType: String, words: Int = 1, loads: [String]? = nil, expression: String
   ) throws(WebGPUError) {
     let (out, outLayout) = output
     let shape = outLayout.shape
@@ -48,13 +48,14 @@ extension WebGPU {
     for k in 0..<m { body += "    idx\(k) += c * params[base + \(1 + k)u];\n" }
     body += "  }\n"
     if words == 1 {
-      for k in 0..<n { body += "  let x\(k) = in\(k)[idx\(k)];\n" }
+      for k in 0..<n { body += "  let x\(k) = \(loads?[k] ?? "in\(k)[idx\(k)]");\n" }
       body += "  output[idx\(n)] = \(expression);\n"
     } else {
       body += "  output[2u * idx\(n)] = in0[2u * idx0];\n  output[2u * idx\(n) + 1u] = in0[2u * idx0 + 1u];\n"
     }
     let source = """
       \(decl)\(WebGPUDevice.linearIndex)
+      \(helpers)
       @compute @workgroup_size(256)
       fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
               @builtin(num_workgroups) groups: vec3<u32>) {
@@ -77,7 +78,9 @@ extension WebGPU {
     var kept: [(Int, Int)] = []
     var reduced: [(Int, Int)] = []
     for axis in (0..<shape.count).reversed() {
-      if axes.contains(axis) { reduced.append((shape[axis], layout.strides[axis])) } else {
+      if axes.contains(axis) {
+        reduced.append((shape[axis], layout.strides[axis]))
+      } else {
         kept.append((shape[axis], layout.strides[axis]))
       }
     }
@@ -274,4 +277,3 @@ extension WebGPU {
     if aliased { gpu.copy(target, to: out.buffer, bytes: count * 4) }
   }
 }
-

@@ -38,6 +38,7 @@ public final class WebGPUDevice: @unchecked Sendable {
     var stats = WebGPUStatistics()
   }
   let state = Mutex(State())
+  let recording = Mutex(())
 
   struct Pipeline: @unchecked Sendable {
     let pipeline: WGPUComputePipeline
@@ -195,44 +196,48 @@ public final class WebGPUDevice: @unchecked Sendable {
   /// Records a copy of `bytes` bytes (a multiple of 4) from `source` to `destination`.
   public func copy(_ source: GPUBuffer, to destination: GPUBuffer, bytes: Int) {
     guard bytes > 0 else { return }
-    withEncoder { api.commandEncoderCopyBufferToBuffer($0, source.handle.raw, 0, destination.handle.raw, 0, UInt64(bytes)) }
+    withEncoder {
+      api.commandEncoderCopyBufferToBuffer($0, source.handle.raw, 0, destination.handle.raw, 0, UInt64(bytes))
+    }
     state.withLock { $0.stats.copies += 1 }
   }
 
   // MARK: Recording
 
+  /// Runs `body` with the open command encoder (created when none is open). Recording and
+  /// submitting hold one lock, so threads never record into an encoder being submitted.
   func withEncoder(_ body: (WGPUCommandEncoder) -> Void) {
-    let encoder = state.withLock { s -> WGPUCommandEncoder in
-      if let e = s.encoder { return e }
-      let e = api.deviceCreateCommandEncoder(device, nil)!
-      s.encoder = e
-      return e
+    recording.withLock { _ in
+      let encoder = state.withLock { s -> WGPUCommandEncoder in
+        if let e = s.encoder { return e }
+        let e = api.deviceCreateCommandEncoder(device, nil)!
+        s.encoder = e
+        return e
+      }
+      body(encoder)
     }
-    body(encoder)
   }
 
   /// Submits recorded work (if any) and recycles buffers retired meanwhile.
   public func flush() throws(WebGPUError) {
-    let (encoder, retired) = state.withLock { s -> (WGPUCommandEncoder?, [GPUBufferHandle]) in
-      let e = s.encoder
-      s.encoder = nil
-      s.pendingDispatches = 0
-      if e != nil { s.stats.submits += 1 }
-      let r = s.retired
-      s.retired = []
-      return (e, r)
-    }
-    if let encoder {
+    recording.withLock { _ in
+      guard let encoder = state.withLock({ $0.encoder }) else { return }
       let commands = api.commandEncoderFinish(encoder, nil)
       api.commandEncoderRelease(encoder)
       var list: [WGPUCommandBuffer?] = [commands]
       api.queueSubmit(queue, 1, &list)
       if let commands { api.commandBufferRelease(commands) }
-    }
-    state.withLock { s in
-      for h in retired {
-        s.pool[h.size, default: []].append(h)
-        s.stats.pooledBytes += h.size
+      // Only now may buffers the submitted work uses return to the pool: until the encoder
+      // is cleared, `release` retires them.
+      state.withLock { s in
+        s.encoder = nil
+        s.pendingDispatches = 0
+        s.stats.submits += 1
+        for h in s.retired {
+          s.pool[h.size, default: []].append(h)
+          s.stats.pooledBytes += h.size
+        }
+        s.retired = []
       }
     }
     if let message = takeError() { throw .gpu(operation: "submit", message: message) }
@@ -259,7 +264,13 @@ public final class WebGPUDevice: @unchecked Sendable {
       descriptor.entries = UnsafePointer(p.baseAddress)
       return api.deviceCreateBindGroup(device, &descriptor)
     }
-    guard let group else { throw .gpu(operation: name, message: takeError() ?? "bind group") }
+    // A rejected bind group would make the whole command buffer invalid (and wgpu-native
+    // aborts on submitting one): report it here, before recording.
+    if let message = takeError() {
+      if let group { api.bindGroupRelease(group) }
+      throw .gpu(operation: name, message: message)
+    }
+    guard let group else { throw .gpu(operation: name, message: "no bind group") }
     withEncoder { encoder in
       let pass = api.commandEncoderBeginComputePass(encoder, nil)
       api.computePassEncoderSetPipeline(pass, pipeline.pipeline)

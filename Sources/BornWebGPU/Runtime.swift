@@ -98,7 +98,8 @@ public final class WebGPULibrary: @unchecked Sendable {
       "/usr/lib/python3/dist-packages/wgpu/resources/libwgpu_native-release.so",
     ]
     if let venv = getenv("VIRTUAL_ENV") {
-      patterns.insert(String(cString: venv) + "/lib/python3*/site-packages/wgpu/resources/libwgpu_native-release.so", at: 0)
+      patterns.insert(
+        String(cString: venv) + "/lib/python3*/site-packages/wgpu/resources/libwgpu_native-release.so", at: 0)
     }
     if let home = getenv("HOME") {
       let h = String(cString: home)
@@ -165,7 +166,9 @@ public final class WebGPULibrary: @unchecked Sendable {
     defer { api.adapterInfoFreeMembers(info) }
     var limits = WGPULimits()
     _ = api.adapterGetLimits(adapter, &limits)
-    let backends = [1: "null", 2: "WebGPU", 3: "D3D11", 4: "D3D12", 5: "Metal", 6: "Vulkan", 7: "OpenGL", 8: "OpenGLES"]
+    let backends = [
+      1: "null", 2: "WebGPU", 3: "D3D11", 4: "D3D12", 5: "Metal", 6: "Vulkan", 7: "OpenGL", 8: "OpenGLES",
+    ]
     let types = [1: "discrete GPU", 2: "integrated GPU", 3: "CPU", 4: "unknown"]
     return WebGPUAdapterInfo(
       name: string(info.device), vendor: string(info.vendor), backend: backends[Int(info.backendType)] ?? "?",

@@ -138,6 +138,22 @@ public enum WebGPU: Backend {
   }
 
   public static func cast(_ src: WebGPUStorage, _ layout: Layout, from: DType, into dst: WebGPUStorage, to: DType) {
+    if from == .bool, to == .f32 {
+      check {
+        try elementwise(
+          "cast.bool.f32", inputs: [(src, layout)], output: (dst, Layout(contiguous: layout.shape)), inputType: "u32",
+          outputType: "f32", loads: ["bool_at(idx0, in0[idx0 / 4u])"], expression: "select(0.0, 1.0, x0)")
+      }
+      return
+    }
+    if from == .f32, to == .bool {
+      check {
+        try packedBool(
+          "cast.f32", inputs: [(src, layout, .f32)], shape: layout.shape, into: dst,
+          expression: "x0 != 0.0 || is_nan(x0)")
+      }
+      return
+    }
     let types: [DType: String] = [.f32: "f32", .i32: "i32"]
     if let a = types[from], let b = types[to] {
       check {
@@ -234,13 +250,35 @@ public enum WebGPU: Backend {
     _ op: CompareOp, _ a: WebGPUStorage, _ aLayout: Layout, _ b: WebGPUStorage, _ bLayout: Layout,
     into out: WebGPUStorage, dtype: DType
   ) {
+    if let expression = compareExpression(op, dtype) {
+      check {
+        try packedBool(
+          "compare.\(op)", inputs: [(a, aLayout, dtype), (b, bLayout, dtype)], shape: aLayout.shape, into: out,
+          expression: expression)
+      }
+      return
+    }
     fallback("compare \(op) \(dtype)", inputs: [a, b], outputs: [out]) { i, o in
       CPU.compare(op, i[0], aLayout, i[1], bLayout, into: o[0], dtype: dtype)
     }
   }
 
-  public static func test(_ test: ElementTest, _ x: WebGPUStorage, _ layout: Layout, into out: WebGPUStorage, dtype: DType)
-  {
+  public static func test(
+    _ test: ElementTest, _ x: WebGPUStorage, _ layout: Layout, into out: WebGPUStorage, dtype: DType
+  ) {
+    if dtype == .f32 {
+      let expression =
+        switch test {
+        case .isNaN: "is_nan(x0)"
+        case .isInfinite: "(bitcast<u32>(x0) & 0x7fffffffu) == 0x7f800000u"
+        case .isFinite: "(bitcast<u32>(x0) & 0x7f800000u) != 0x7f800000u"
+        }
+      check {
+        try packedBool(
+          "test.\(test)", inputs: [(x, layout, .f32)], shape: layout.shape, into: out, expression: expression)
+      }
+      return
+    }
     fallback("test \(test) \(dtype)", inputs: [x], outputs: [out]) { i, o in
       CPU.test(test, i[0], layout, into: o[0], dtype: dtype)
     }
@@ -250,6 +288,10 @@ public enum WebGPU: Backend {
     _ cond: WebGPUStorage, _ condLayout: Layout, _ a: WebGPUStorage, _ aLayout: Layout, _ b: WebGPUStorage,
     _ bLayout: Layout, into out: WebGPUStorage, dtype: DType
   ) {
+    if dtype == .f32 || dtype == .i64 {
+      check { try selectKernel(cond, condLayout, a, aLayout, b, bLayout, into: out, dtype: dtype) }
+      return
+    }
     fallback("select \(dtype)", inputs: [cond, a, b], outputs: [out]) { i, o in
       CPU.select(i[0], condLayout, i[1], aLayout, i[2], bLayout, into: o[0], dtype: dtype)
     }
@@ -277,8 +319,9 @@ public enum WebGPU: Backend {
     }
   }
 
-  public static func scan(_ op: ScanOp, _ x: WebGPUStorage, _ layout: Layout, axis: Int, into out: WebGPUStorage, dtype: DType)
-  {
+  public static func scan(
+    _ op: ScanOp, _ x: WebGPUStorage, _ layout: Layout, axis: Int, into out: WebGPUStorage, dtype: DType
+  ) {
     fallback("scan \(op) \(dtype)", inputs: [x], outputs: [out]) { i, o in
       CPU.scan(op, i[0], layout, axis: axis, into: o[0], dtype: dtype)
     }
@@ -287,6 +330,10 @@ public enum WebGPU: Backend {
   public static func softmax(
     _ x: WebGPUStorage, _ layout: Layout, axis: Int, log: Bool, into out: WebGPUStorage, dtype: DType
   ) {
+    if dtype == .f32 {
+      check { try softmaxKernel(x, layout, axis: axis, log: log, into: out) }
+      return
+    }
     fallback("softmax \(dtype)", inputs: [x], outputs: [out]) { i, o in
       CPU.softmax(i[0], layout, axis: axis, log: log, into: o[0], dtype: dtype)
     }
@@ -404,6 +451,39 @@ public enum WebGPU: Backend {
     }
   }
 
+  // MARK: Losses
+
+  public static func crossEntropy(
+    _ logits: WebGPUStorage, _ layout: Layout, targets: WebGPUStorage, _ targetsLayout: Layout, ignoreIndex: Int64,
+    into losses: WebGPUStorage, dtype: DType
+  ) {
+    guard dtype == .f32 else {
+      compositeCrossEntropy(
+        logits, layout, targets: targets, targetsLayout, ignoreIndex: ignoreIndex, into: losses, dtype: dtype)
+      return
+    }
+    check {
+      try crossEntropyKernel(
+        logits, layout, targets: targets, targetsLayout, ignoreIndex: ignoreIndex, gradient: nil, into: losses)
+    }
+  }
+
+  public static func crossEntropyBackward(
+    _ logits: WebGPUStorage, _ layout: Layout, targets: WebGPUStorage, _ targetsLayout: Layout, ignoreIndex: Int64,
+    gradient: WebGPUStorage, into out: WebGPUStorage, dtype: DType
+  ) {
+    guard dtype == .f32 else {
+      compositeCrossEntropyBackward(
+        logits, layout, targets: targets, targetsLayout, ignoreIndex: ignoreIndex, gradient: gradient, into: out,
+        dtype: dtype)
+      return
+    }
+    check {
+      try crossEntropyKernel(
+        logits, layout, targets: targets, targetsLayout, ignoreIndex: ignoreIndex, gradient: gradient, into: out)
+    }
+  }
+
   // MARK: Optimizer updates
 
   public static func adamStep(
@@ -411,8 +491,9 @@ public enum WebGPU: Backend {
     vMax: WebGPUStorage?, into out: WebGPUStorage, count: Int, dtype: DType
   ) {
     guard dtype == .f32 else {
-      fallback("adamStep \(dtype)", inputs: [parameter, gradient], outputs: [m, v] + (vMax.map { [$0] } ?? []) + [out])
-      { i, o in
+      fallback(
+        "adamStep \(dtype)", inputs: [parameter, gradient], outputs: [m, v] + (vMax.map { [$0] } ?? []) + [out]
+      ) { i, o in
         CPU.adamStep(
           h, parameter: i[0], gradient: i[1], m: o[0], v: o[1], vMax: vMax == nil ? nil : o[2], into: o.last!,
           count: count, dtype: dtype)

@@ -79,7 +79,8 @@ struct ConformanceTests {
     #expect(Tensor<Bool, WebGPU>.full([5], true).toArray() == [true, true, true, true, true])
     #expect(G.arange(Float(10)).toArray() == C.arange(Float(10)).toArray())
     let index = Tensor<Int64, WebGPU>([3, 0, 5], shape: [3])
-    expectClose(g.indexSelect(axis: 1, index), c.indexSelect(axis: 1, Tensor<Int64, CPU>([3, 0, 5], shape: [3])), "indexSelect")
+    expectClose(
+      g.indexSelect(axis: 1, index), c.indexSelect(axis: 1, Tensor<Int64, CPU>([3, 0, 5], shape: [3])), "indexSelect")
     expectClose(G.where(g .> 0, g, g * 2), C.where(c .> 0, c, c * 2), "where")
   }
 
@@ -116,5 +117,30 @@ struct ConformanceTests {
     #expect(onGPU.count == onCPU.count)
     for (a, b) in zip(onGPU, onCPU) { #expect(worstError(a, b) < 1e-4) }
     print("WebGPU fallbacks so far: \(WebGPU.fallbackOps.sorted { $0.key < $1.key })")
+  }
+}
+
+@Suite("WebGPU from several threads", .enabled(if: gpu != nil, "no WebGPU adapter"))
+struct WebGPUThreadTests {
+  /// Threads record and read back at once (a data loader's prefetch thread uploads batches
+  /// while training runs): every result must match the CPU.
+  @Test func concurrentOpsAgreeWithCPU() async {
+    await withTaskGroup(of: Float.self) { group in
+      for t in 0..<6 {
+        group.addTask {
+          var worst: Float = 0
+          for i in 0..<5 {
+            let (g, c) = pair([37, 41], seed: UInt64(100 * t + i))
+            worst = max(
+              worst,
+              worstError(
+                ((g * 2).relu().matmul(g.T) + 1).sum(axes: [1]).toArray(),
+                ((c * 2).relu().matmul(c.T) + 1).sum(axes: [1]).toArray()))
+          }
+          return worst
+        }
+      }
+      for await worst in group { #expect(worst < 1e-4) }
+    }
   }
 }

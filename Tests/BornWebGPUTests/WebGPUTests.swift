@@ -1,8 +1,8 @@
 import Born
 import BornTestSupport
+import Testing
 
 @testable import BornWebGPU
-import Testing
 
 /// The device, or nil (the tests then pass with a message) when this machine has no
 /// wgpu-native library or no adapter. CI installs both (lavapipe and pip's wgpu 0.32.0).
@@ -99,7 +99,8 @@ struct WebGPUTests {
     let b = randomFloats(k * n, seed: 4)
     let expected = Tensor<Float, CPU>(a, shape: [m, k]).matmul(Tensor<Float, CPU>(b, shape: [k, n])).toArray()
     let c = try d.matmul(try d.upload(a), try d.upload(b), m: m, n: n, k: k)
-    #expect(worstError(try d.download(c, count: m * n, as: Float.self), expected) < 1e-5 * Float(max(k, 1)).squareRoot())
+    #expect(
+      worstError(try d.download(c, count: m * n, as: Float.self), expected) < 1e-5 * Float(max(k, 1)).squareRoot())
   }
 
   @Test func sumRowsMatchesCPU() throws {
@@ -107,7 +108,8 @@ struct WebGPUTests {
     for (rows, columns) in [(1, 1), (3, 1000), (70, 257), (1, 100_000)] {
       let x = randomFloats(rows * columns, seed: 5)
       let expected = Tensor<Float, CPU>(x, shape: [rows, columns]).sum(axes: [1]).toArray()
-      let got = try d.download(try d.sumRows(try d.upload(x), rows: rows, columns: columns), count: rows, as: Float.self)
+      let got = try d.download(
+        try d.sumRows(try d.upload(x), rows: rows, columns: columns), count: rows, as: Float.self)
       #expect(worstError(got, expected) < 1e-4, "\(rows)x\(columns)")
     }
   }

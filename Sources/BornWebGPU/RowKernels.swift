@@ -1,0 +1,334 @@
+import BornCore
+
+// Kernels over rows (softmax, cross-entropy) and over packed bytes (Bool results, Bool
+// conditions). Bool tensors keep the host layout, one byte per element, so they are read and
+// written as 32-bit words of four elements.
+
+extension WebGPU {
+  /// WGSL helpers shared by these kernels.
+  static let helpers = """
+    fn bool_at(words_index: u32, packed: u32) -> bool { return ((packed >> (8u * (words_index % 4u))) & 0xffu) != 0u; }
+    fn i64_eq(a: vec2<u32>, b: vec2<u32>) -> bool { return a.x == b.x && a.y == b.y; }
+    fn i64_lt(a: vec2<u32>, b: vec2<u32>) -> bool {
+      return bitcast<i32>(a.y) < bitcast<i32>(b.y) || (a.y == b.y && a.x < b.x);
+    }
+    """
+
+  /// The WGSL load of operand `k` at element index `i` for a storage dtype.
+  static func load(_ dtype: DType, _ k: Int, _ i: String) -> String? {
+    switch dtype {
+    case .f32: "in\(k)[\(i)]"
+    case .i64: "vec2<u32>(in\(k)[2u * \(i)], in\(k)[2u * \(i) + 1u])"
+    case .bool: "bool_at(\(i), in\(k)[\(i) / 4u])"
+    default: nil
+    }
+  }
+
+  /// The WGSL array element type holding a storage dtype.
+  static func arrayType(_ dtype: DType) -> String { dtype == .f32 ? "f32" : "u32" }
+
+  /// Records a kernel writing one Bool per element of `shape` (contiguous output): each
+  /// invocation computes four elements and stores them as one word.
+  static func packedBool(
+    _ name: String, inputs: [(WebGPUStorage, Layout, DType)], shape: Shape, into out: WebGPUStorage,
+    expression: String
+  ) throws(WebGPUError) {
+    let count = shape.elementCount
+    guard count > 0 else { return }
+    let words = (count + 3) / 4
+    let aliased = inputs.contains { $0.0.buffer === out.buffer }
+    let target = aliased ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
+    var params: [UInt32] = [UInt32(count), UInt32(shape.count)]
+    params += inputs.map { UInt32($0.1.offset) }
+    for axis in (0..<shape.count).reversed() {
+      params.append(UInt32(shape[axis]))
+      params += inputs.map { UInt32($0.1.strides[axis]) }
+    }
+    let p = try gpu.upload(params)
+    let n = inputs.count
+    var decl = ""
+    for (k, input) in inputs.enumerated() {
+      decl += "@group(0) @binding(\(k)) var<storage, read> in\(k): array<\(arrayType(input.2))>;\n"
+    }
+    decl += "@group(0) @binding(\(n)) var<storage, read_write> output: array<u32>;\n"
+    decl += "@group(0) @binding(\(n + 1)) var<storage, read> params: array<u32>;\n"
+    var body = "    var rest = e;\n"
+    for k in 0..<n { body += "    var idx\(k) = params[\(2 + k)u];\n" }
+    body += "    for (var axis = 0u; axis < params[1]; axis++) {\n"
+    body += "      let base = \(2 + n)u + axis * \(1 + n)u;\n"
+    body += "      let size = params[base];\n      let c = rest % size;\n      rest = rest / size;\n"
+    for k in 0..<n { body += "      idx\(k) += c * params[base + \(1 + k)u];\n" }
+    body += "    }\n"
+    for (k, input) in inputs.enumerated() { body += "    let x\(k) = \(load(input.2, k, "idx\(k)")!);\n" }
+    let source = """
+      \(decl)\(WebGPUDevice.linearIndex)
+      \(helpers)
+      @compute @workgroup_size(256)
+      fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+              @builtin(num_workgroups) groups: vec3<u32>) {
+        let w = linear_index(wid, lid, groups);
+        if (w * 4u >= params[0]) { return; }
+        var word = 0u;
+        for (var j = 0u; j < 4u; j++) {
+          let e = w * 4u + j;
+          if (e >= params[0]) { break; }
+      \(body)    if (\(expression)) { word = word | (1u << (8u * j)); }
+        }
+        output[w] = word;
+      }
+      """
+    try gpu.dispatch(
+      "bool.\(name).\(inputs.map { "\($0.2)" }.joined(separator: "."))", source: source,
+      buffers: inputs.map(\.0.buffer) + [target, p], workgroups: WebGPUDevice.grid(words))
+    if aliased { gpu.copy(target, to: out.buffer, bytes: words * 4) }
+  }
+
+  /// The WGSL test for a comparison of `x0` and `x1` with Born's NaN rules (false, except
+  /// not-equal), or nil for an unsupported dtype.
+  static func compareExpression(_ op: CompareOp, _ dtype: DType) -> String? {
+    switch dtype {
+    case .f32:
+      let nan = "(is_nan(x0) || is_nan(x1))"
+      return switch op {
+      case .equal: "!\(nan) && x0 == x1"
+      case .notEqual: "\(nan) || x0 != x1"
+      case .less: "!\(nan) && x0 < x1"
+      case .lessEqual: "!\(nan) && x0 <= x1"
+      case .greater: "!\(nan) && x0 > x1"
+      case .greaterEqual: "!\(nan) && x0 >= x1"
+      }
+    case .i64:
+      return switch op {
+      case .equal: "i64_eq(x0, x1)"
+      case .notEqual: "!i64_eq(x0, x1)"
+      case .less: "i64_lt(x0, x1)"
+      case .lessEqual: "!i64_lt(x1, x0)"
+      case .greater: "i64_lt(x1, x0)"
+      case .greaterEqual: "!i64_lt(x0, x1)"
+      }
+    default: return nil
+    }
+  }
+
+  /// `out = cond ? a : b` for f32 or i64 values with a Bool condition, all read through layouts.
+  static func selectKernel(
+    _ cond: WebGPUStorage, _ condLayout: Layout, _ a: WebGPUStorage, _ aLayout: Layout, _ b: WebGPUStorage,
+    _ bLayout: Layout, into out: WebGPUStorage, dtype: DType
+  ) throws(WebGPUError) {
+    let shape = aLayout.shape
+    let count = shape.elementCount
+    guard count > 0 else { return }
+    let aliased = [cond, a, b].contains { $0.buffer === out.buffer }
+    let target = aliased ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
+    let layouts = [condLayout, aLayout, bLayout]
+    var params: [UInt32] = [UInt32(count), UInt32(shape.count)] + layouts.map { UInt32($0.offset) }
+    for axis in (0..<shape.count).reversed() {
+      params.append(UInt32(shape[axis]))
+      params += layouts.map { UInt32($0.strides[axis]) }
+    }
+    let p = try gpu.upload(params)
+    let t = arrayType(dtype)
+    let store =
+      dtype == .f32
+      ? "output[i] = select(in2[idx2], in1[idx1], c);"
+      : "output[2u * i] = select(in2[2u * idx2], in1[2u * idx1], c);\n  output[2u * i + 1u] = select(in2[2u * idx2 + 1u], in1[2u * idx1 + 1u], c);"
+    try gpu.dispatch(
+      "select.\(dtype)",
+      source: """
+        @group(0) @binding(0) var<storage, read> in0: array<u32>;
+        @group(0) @binding(1) var<storage, read> in1: array<\(t)>;
+        @group(0) @binding(2) var<storage, read> in2: array<\(t)>;
+        @group(0) @binding(3) var<storage, read_write> output: array<\(t)>;
+        @group(0) @binding(4) var<storage, read> params: array<u32>;
+        \(WebGPUDevice.linearIndex)
+        \(helpers)
+        @compute @workgroup_size(256)
+        fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                @builtin(num_workgroups) groups: vec3<u32>) {
+          let i = linear_index(wid, lid, groups);
+          if (i >= params[0]) { return; }
+          var rest = i;
+          var idx0 = params[2];
+          var idx1 = params[3];
+          var idx2 = params[4];
+          for (var axis = 0u; axis < params[1]; axis++) {
+            let base = 5u + axis * 4u;
+            let size = params[base];
+            let c = rest % size;
+            rest = rest / size;
+            idx0 += c * params[base + 1u];
+            idx1 += c * params[base + 2u];
+            idx2 += c * params[base + 3u];
+          }
+          let c = bool_at(idx0, in0[idx0 / 4u]);
+          \(store)
+        }
+        """, buffers: [cond.buffer, a.buffer, b.buffer, target, p], workgroups: WebGPUDevice.grid(count))
+    if aliased { gpu.copy(target, to: out.buffer, bytes: count * dtype.byteSize) }
+  }
+
+  /// Softmax or log-softmax along `axis`: one workgroup per row (all other coordinates), three
+  /// passes over the row (max, sum of exponentials, output). `out` is contiguous.
+  static func softmaxKernel(_ x: WebGPUStorage, _ layout: Layout, axis: Int, log: Bool, into out: WebGPUStorage)
+    throws(WebGPUError)
+  {
+    let shape = layout.shape
+    let rows = shape.elementCount / Swift.max(shape[axis], 1)
+    guard shape.elementCount > 0 else { return }
+    let outStrides = Layout(contiguous: shape).strides
+    var params: [UInt32] = [
+      UInt32(rows), UInt32(shape[axis]), UInt32(layout.strides[axis]), UInt32(outStrides[axis]), UInt32(layout.offset),
+      UInt32(shape.count - 1),
+    ]
+    for a in (0..<shape.count).reversed() where a != axis {
+      params += [UInt32(shape[a]), UInt32(layout.strides[a]), UInt32(outStrides[a])]
+    }
+    let p = try gpu.upload(params)
+    let target = x.buffer === out.buffer ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
+    let result = log ? "v - m - log(s)" : "exp(v - m) / s"
+    try gpu.dispatch(
+      "softmax.\(log ? "log" : "exp").f32",
+      source: """
+        @group(0) @binding(0) var<storage, read> input: array<f32>;
+        @group(0) @binding(1) var<storage, read_write> output: array<f32>;
+        @group(0) @binding(2) var<storage, read> params: array<u32>;
+        var<workgroup> partial: array<f32, 256>;
+        \(WebGPUDevice.linearIndex)
+        fn reduce_max(lid: u32) -> f32 {
+          workgroupBarrier();
+          for (var step = 128u; step > 0u; step = step / 2u) {
+            if (lid < step) {
+              let a = partial[lid];
+              let b = partial[lid + step];
+              partial[lid] = select(max(a, b), a + b, is_nan(a) || is_nan(b));
+            }
+            workgroupBarrier();
+          }
+          return partial[0];
+        }
+        fn reduce_sum(lid: u32) -> f32 {
+          workgroupBarrier();
+          for (var step = 128u; step > 0u; step = step / 2u) {
+            if (lid < step) { partial[lid] = partial[lid] + partial[lid + step]; }
+            workgroupBarrier();
+          }
+          return partial[0];
+        }
+        @compute @workgroup_size(256)
+        fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                @builtin(num_workgroups) groups: vec3<u32>) {
+          let row = wid.y * groups.x + wid.x;
+          let valid = row < params[0];
+          var inBase = params[4];
+          var outBase = 0u;
+          var rest = row;
+          for (var a = 0u; a < params[5]; a++) {
+            let size = params[6u + 3u * a];
+            let c = rest % size;
+            rest = rest / size;
+            inBase += c * params[7u + 3u * a];
+            outBase += c * params[8u + 3u * a];
+          }
+          let n = select(0u, params[1], valid);
+          var m = bitcast<f32>(0xff800000u);
+          for (var j = lid.x; j < n; j += 256u) {
+            let v = input[inBase + j * params[2]];
+            m = select(max(m, v), v, is_nan(v));
+          }
+          partial[lid.x] = m;
+          m = reduce_max(lid.x);
+          workgroupBarrier();
+          var s = 0.0;
+          for (var j = lid.x; j < n; j += 256u) { s += exp(input[inBase + j * params[2]] - m); }
+          partial[lid.x] = s;
+          s = reduce_sum(lid.x);
+          for (var j = lid.x; j < n; j += 256u) {
+            let v = input[inBase + j * params[2]];
+            output[outBase + j * params[3]] = \(result);
+          }
+        }
+        """, buffers: [x.buffer, target, p], workgroups: (Swift.min(rows, 65_535), (rows + 65_534) / 65_535, 1))
+    if target !== out.buffer { gpu.copy(target, to: out.buffer, bytes: shape.elementCount * 4) }
+  }
+
+  /// Per-row cross-entropy (`backward: false`) or its gradient: one workgroup per sample.
+  static func crossEntropyKernel(
+    _ logits: WebGPUStorage, _ layout: Layout, targets: WebGPUStorage, _ targetsLayout: Layout, ignoreIndex: Int64,
+    gradient: WebGPUStorage?, into out: WebGPUStorage
+  ) throws(WebGPUError) {
+    let (n, c) = (layout.shape[0], layout.shape[1])
+    guard n > 0 else { return }
+    let ignore = UInt64(bitPattern: ignoreIndex)
+    let params: [UInt32] = [
+      UInt32(n), UInt32(c), UInt32(layout.strides[0]), UInt32(layout.strides[1]), UInt32(layout.offset),
+      UInt32(targetsLayout.strides[0]), UInt32(targetsLayout.offset), UInt32(truncatingIfNeeded: ignore),
+      UInt32(truncatingIfNeeded: ignore >> 32),
+    ]
+    let p = try gpu.upload(params)
+    let backward = gradient != nil
+    let g: GPUBuffer
+    if let gradient { g = gradient.buffer } else { g = try gpu.buffer(bytes: 4) }
+    let target =
+      [logits, targets].contains { $0.buffer === out.buffer } ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
+    let finish =
+      backward
+      ? """
+      let scale = select(grad[row], 0.0, ignored);
+      for (var j = lid.x; j < n; j += 256u) {
+        let v = logits[base + j * params[3]];
+        let hot = select(0.0, 1.0, i32(j) == i32(t.x) && !ignored);
+        output[row * n + j] = scale * (exp(v - m) / s - hot);
+      }
+      """
+      : """
+      _ = grad[0];  // keeps the binding in the pipeline's layout
+      if (lid.x == 0u) {
+        output[row] = select(log(s) + m - logits[base + t.x * params[3]], 0.0, ignored);
+      }
+      """
+    try gpu.dispatch(
+      "crossEntropy.\(backward ? "backward" : "forward").f32",
+      source: """
+        @group(0) @binding(0) var<storage, read> logits: array<f32>;
+        @group(0) @binding(1) var<storage, read> targets: array<u32>;
+        @group(0) @binding(2) var<storage, read> grad: array<f32>;
+        @group(0) @binding(3) var<storage, read_write> output: array<f32>;
+        @group(0) @binding(4) var<storage, read> params: array<u32>;
+        var<workgroup> partial: array<f32, 256>;
+        \(WebGPUDevice.linearIndex)
+        @compute @workgroup_size(256)
+        fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                @builtin(num_workgroups) groups: vec3<u32>) {
+          let row = wid.y * groups.x + wid.x;
+          if (row >= params[0]) { return; }
+          let n = params[1];
+          let base = params[4] + row * params[2];
+          let ti = params[6] + row * params[5];
+          let t = vec2<u32>(targets[2u * ti], targets[2u * ti + 1u]);
+          let ignored = t.x == params[7] && t.y == params[8];
+          var m = bitcast<f32>(0xff800000u);
+          for (var j = lid.x; j < n; j += 256u) { m = max(m, logits[base + j * params[3]]); }
+          partial[lid.x] = m;
+          workgroupBarrier();
+          for (var step = 128u; step > 0u; step = step / 2u) {
+            if (lid.x < step) { partial[lid.x] = max(partial[lid.x], partial[lid.x + step]); }
+            workgroupBarrier();
+          }
+          m = partial[0];
+          workgroupBarrier();
+          var s = 0.0;
+          for (var j = lid.x; j < n; j += 256u) { s += exp(logits[base + j * params[3]] - m); }
+          partial[lid.x] = s;
+          workgroupBarrier();
+          for (var step = 128u; step > 0u; step = step / 2u) {
+            if (lid.x < step) { partial[lid.x] = partial[lid.x] + partial[lid.x + step]; }
+            workgroupBarrier();
+          }
+          s = partial[0];
+          \(finish)
+        }
+        """, buffers: [logits.buffer, targets.buffer, g, target, p],
+      workgroups: (Swift.min(n, 65_535), (n + 65_534) / 65_535, 1))
+    if target !== out.buffer { gpu.copy(target, to: out.buffer, bytes: (backward ? n * c : n) * 4) }
+  }
+}
