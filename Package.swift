@@ -70,7 +70,7 @@ let package = Package(
     .testTarget(name: "BornNNTests", dependencies: ["Born", "BornTestSupport"]),
     .testTarget(name: "BornOptimTests", dependencies: ["Born", "BornTestSupport"]),
     .testTarget(name: "BornDataTests", dependencies: ["Born", "BornTestSupport"]),
-    .testTarget(name: "BornWebGPUTests", dependencies: ["Born", "BornWebGPU", "BornTestSupport"]),
+    .testTarget(name: "BornWebGPUTests", dependencies: ["Born", "BornWebGPU", "BornCLI", "BornTestSupport"]),
     .testTarget(name: "BornIOTests", dependencies: ["Born", "BornIO", "BornTestSupport"]),
     .testTarget(name: "BornCLITests", dependencies: ["BornCLI", "Born", "BornTestSupport"]),
   ]

@@ -1,4 +1,6 @@
 import Born
+import BornCLI
+import Foundation
 import Testing
 
 typealias G = Tensor<Float, WebGPU>
@@ -144,3 +146,39 @@ struct WebGPUThreadTests {
     }
   }
 }
+
+@Suite("born train mnist --device webgpu", .enabled(if: gpu != nil, "no WebGPU adapter"))
+struct WebGPUTrainingTests {
+  @Test func trainsTheMLPOnASubsetLikeTheCPU() throws {
+    let dir = FileManager.default.temporaryDirectory.path
+    var accuracies: [String: Float] = [:]
+    for device in ["cpu", "webgpu"] {
+      let path = "\(dir)/born-webgpu-test-\(getpid())-\(device).safetensors"
+      defer { try? FileManager.default.removeItem(atPath: path) }
+      try TrainMNIST.parse([
+        "--device", device, "--model", "mlp", "--epochs", "1", "--limit", "2000", "--batch-size", "50", "--save", path,
+      ]).run()
+      // Evaluate the saved weights on the CPU: the GPU-trained file is an ordinary model file.
+      var model = Sequential {
+        Flatten<Float, CPU>()
+        Linear<Float, CPU>(784, 128)
+        ReLU<Float, CPU>()
+        Linear<Float, CPU>(128, 10)
+      }
+      try model.load(from: path)
+      let test = try MNIST(directory: mnistData, split: .test).prefix(1000)
+      let (x, y): (Tensor<Float, CPU>, Tensor<Int64, CPU>) = test.batch(Array(0..<1000)).tensors()
+      let predicted = model(x).argmax(axis: 1)
+      accuracies[device] = (predicted .== y).cast(to: Float.self).mean().item()
+    }
+    print("accuracy after 1 epoch on 2,000 images: \(accuracies)")
+    #expect(accuracies["webgpu"]! > 0.8)
+    #expect(abs(accuracies["webgpu"]! - accuracies["cpu"]!) < 0.02)
+  }
+}
+
+let mnistData: String = {
+  var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+  parts.removeLast(3)
+  return parts.joined(separator: "/") + "/Data/mnist"
+}()
