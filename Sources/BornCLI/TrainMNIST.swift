@@ -265,12 +265,14 @@ struct ProgressBar {
       if decile > lastPrinted && decile < 10 {
         lastPrinted = decile
         print("\(title) \(done)/\(total)  \(status)  ETA \(format(eta, 0)) s")
+        fflush(nil)  // a pipe or file would otherwise see nothing until the buffer fills
       }
     }
   }
 
   func finish(_ status: String) {
     if interactive { print("\r\(title) done  \(status)\u{1B}[K") } else { print("\(title) done  \(status)") }
+    fflush(nil)
   }
 }
 
