@@ -314,6 +314,10 @@ public enum WebGPU: Backend {
   public static func argReduce(
     _ op: ArgReduceOp, _ x: WebGPUStorage, _ layout: Layout, axis: Int, into out: WebGPUStorage, dtype: DType
   ) {
+    if dtype == .f32 {
+      check { try argReduceKernel(op, x, layout, axis: axis, into: out) }
+      return
+    }
     fallback("argReduce \(op) \(dtype)", inputs: [x], outputs: [out]) { i, o in
       CPU.argReduce(op, i[0], layout, axis: axis, into: o[0], dtype: dtype)
     }
@@ -360,6 +364,13 @@ public enum WebGPU: Backend {
     _ x: WebGPUStorage, _ layout: Layout, axis: Int, index: WebGPUStorage, _ indexLayout: Layout,
     into out: WebGPUStorage, dtype: DType
   ) {
+    if dtype == .f32 {
+      check {
+        try gatherKernel(
+          x, layout, axis: axis, index: index, indexLayout, outShape: indexLayout.shape, indexPerAxis: false, into: out)
+      }
+      return
+    }
     fallback("gather \(dtype)", inputs: [x, index], outputs: [out]) { i, o in
       CPU.gather(i[0], layout, axis: axis, index: i[1], indexLayout, into: o[0], dtype: dtype)
     }
@@ -379,6 +390,15 @@ public enum WebGPU: Backend {
     _ x: WebGPUStorage, _ layout: Layout, axis: Int, indices: WebGPUStorage, _ indicesLayout: Layout,
     into out: WebGPUStorage, dtype: DType
   ) {
+    if dtype == .f32 {
+      var shape = layout.shape
+      shape[axis] = indicesLayout.shape[0]
+      check {
+        try gatherKernel(
+          x, layout, axis: axis, index: indices, indicesLayout, outShape: shape, indexPerAxis: true, into: out)
+      }
+      return
+    }
     fallback("indexSelect \(dtype)", inputs: [x, indices], outputs: [out]) { i, o in
       CPU.indexSelect(i[0], layout, axis: axis, indices: i[1], indicesLayout, into: o[0], dtype: dtype)
     }
@@ -408,6 +428,10 @@ public enum WebGPU: Backend {
     _ x: WebGPUStorage, _ xLayout: Layout, _ w: WebGPUStorage, _ wLayout: Layout, params: Conv2DParams,
     into out: WebGPUStorage, _ outShape: Shape, dtype: DType
   ) {
+    if dtype == .f32 {
+      check { try conv2dKernel(x, xLayout, w, wLayout, params, into: out, outShape) }
+      return
+    }
     fallback("conv2d \(dtype)", inputs: [x, w], outputs: [out]) { i, o in
       CPU.conv2d(i[0], xLayout, i[1], wLayout, params: params, into: o[0], outShape, dtype: dtype)
     }
@@ -417,6 +441,10 @@ public enum WebGPU: Backend {
     _ kind: PoolKind, _ x: WebGPUStorage, _ xLayout: Layout, params: Pool2DParams, into out: WebGPUStorage,
     _ outShape: Shape, dtype: DType
   ) {
+    if dtype == .f32 {
+      check { try pool2dKernel(kind, x, xLayout, params, into: out, outShape) }
+      return
+    }
     fallback("pool2d \(kind) \(dtype)", inputs: [x], outputs: [out]) { i, o in
       CPU.pool2d(kind, i[0], xLayout, params: params, into: o[0], outShape, dtype: dtype)
     }
@@ -426,6 +454,12 @@ public enum WebGPU: Backend {
     _ gradOut: WebGPUStorage, _ gradOutShape: Shape, _ w: WebGPUStorage, _ wLayout: Layout, params: Conv2DParams,
     into out: WebGPUStorage, inputShape: Shape, dtype: DType
   ) {
+    if dtype == .f32 {
+      check {
+        try conv2dBackwardInputKernel(gradOut, gradOutShape, w, wLayout, params, into: out, inputShape: inputShape)
+      }
+      return
+    }
     fallback("conv2dBackwardInput \(dtype)", inputs: [gradOut, w], outputs: [out]) { i, o in
       CPU.conv2dBackwardInput(
         i[0], gradOutShape, i[1], wLayout, params: params, into: o[0], inputShape: inputShape, dtype: dtype)
@@ -436,6 +470,12 @@ public enum WebGPU: Backend {
     _ x: WebGPUStorage, _ xLayout: Layout, _ gradOut: WebGPUStorage, _ gradOutShape: Shape, params: Conv2DParams,
     into out: WebGPUStorage, weightShape: Shape, dtype: DType
   ) {
+    if dtype == .f32 {
+      check {
+        try conv2dBackwardWeightKernel(x, xLayout, gradOut, gradOutShape, params, into: out, weightShape: weightShape)
+      }
+      return
+    }
     fallback("conv2dBackwardWeight \(dtype)", inputs: [x, gradOut], outputs: [out]) { i, o in
       CPU.conv2dBackwardWeight(
         i[0], xLayout, i[1], gradOutShape, params: params, into: o[0], weightShape: weightShape, dtype: dtype)
@@ -446,6 +486,10 @@ public enum WebGPU: Backend {
     _ kind: PoolKind, _ x: WebGPUStorage, _ xLayout: Layout, _ gradOut: WebGPUStorage, _ gradOutShape: Shape,
     params: Pool2DParams, into out: WebGPUStorage, dtype: DType
   ) {
+    if dtype == .f32 {
+      check { try pool2dBackwardKernel(kind, x, xLayout, gradOut, gradOutShape, params, into: out) }
+      return
+    }
     fallback("pool2dBackward \(kind) \(dtype)", inputs: [x, gradOut], outputs: [out]) { i, o in
       CPU.pool2dBackward(kind, i[0], xLayout, i[1], gradOutShape, params: params, into: o[0], dtype: dtype)
     }

@@ -91,6 +91,55 @@ struct ConformanceTests {
     let (w, cw) = pair([4, 3, 3, 3], seed: 12, scale: 0.2)
     expectClose(x.conv2d(w, padding: (1, 1)), cx.conv2d(cw, padding: (1, 1)), tolerance: 1e-5, "conv2d")
     expectClose(x.maxPool2d(kernel: (2, 2)), cx.maxPool2d(kernel: (2, 2)), "maxPool2d")
+    let (wg, cwg) = pair([6, 1, 3, 2], seed: 13)  // groups 3, non-square kernel
+    expectClose(
+      x.conv2d(wg, stride: (2, 1), padding: (1, 0), dilation: (1, 2), groups: 3),
+      cx.conv2d(cwg, stride: (2, 1), padding: (1, 0), dilation: (1, 2), groups: 3), tolerance: 1e-5, "conv2d groups")
+    expectClose(
+      x.avgPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)),
+      cx.avgPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)),
+      "avgPool2d padded")
+    expectClose(
+      x.transposed(2, 3).maxPool2d(kernel: (3, 2), stride: (2, 2)),
+      cx.transposed(2, 3).maxPool2d(kernel: (3, 2), stride: (2, 2)), "maxPool2d of a view")
+  }
+
+  /// Gradients of conv2d (input and weights) and pooling through autodiff on both backends.
+  @Test func convolutionAndPoolingGradients() {
+    func grads<B: Backend>(_: B.Type) -> [[Float]] {
+      var g = RandomGenerator(seed: 21)
+      let x = Tensor<Float, Autodiff<B>>(
+        (0..<(2 * 3 * 10 * 10)).map { _ in Float(g.nextNormal()) }, shape: [2, 3, 10, 10]
+      ).requiringGrad()
+      let w = Tensor<Float, Autodiff<B>>(
+        (0..<(4 * 3 * 3 * 3)).map { _ in Float(g.nextNormal()) * 0.2 }, shape: [4, 3, 3, 3]
+      ).requiringGrad()
+      let y = x.conv2d(w, stride: (1, 1), padding: (1, 1)).relu().maxPool2d(kernel: (2, 2)).avgPool2d(
+        kernel: (2, 2), stride: (1, 1))
+      let gr = (y * y).sum().backward()
+      return [y.toArray(), gr[x]!.toArray(), gr[w]!.toArray()]
+    }
+    let (gpuResults, cpuResults) = (grads(WebGPU.self), grads(CPU.self))
+    for (name, (a, b)) in zip(["output", "dx", "dw"], zip(gpuResults, cpuResults)) {
+      #expect(worstError(a, b) < 1e-4, "\(name)")
+    }
+  }
+
+  @Test func argReductionsAndGathers() {
+    let values: [Float] = [3, 1, 3, 2, .nan, 5, -1, -1, 0, 7, 7, 7]
+    let (g, c) = (G(values, shape: [3, 4]), C(values, shape: [3, 4]))
+    for axis in [0, 1] {
+      #expect(g.argmax(axis: axis).toArray() == c.argmax(axis: axis).toArray(), "argmax \(axis)")
+      #expect(g.argmin(axis: axis).toArray() == c.argmin(axis: axis).toArray(), "argmin \(axis)")
+    }
+    let (x, cx) = pair([5, 6], seed: 30)
+    let index: [Int64] = [5, 0, 2, 2, 1, 3, 4, 0, 5, 5]
+    expectClose(
+      x.gather(axis: 1, index: Tensor<Int64, WebGPU>(index, shape: [5, 2])),
+      cx.gather(axis: 1, index: Tensor<Int64, CPU>(index, shape: [5, 2])), "gather")
+    expectClose(
+      x.T.indexSelect(axis: 0, Tensor<Int64, WebGPU>([4, 0, 4], shape: [3])),
+      cx.T.indexSelect(axis: 0, Tensor<Int64, CPU>([4, 0, 4], shape: [3])), "indexSelect of a view")
   }
 
   /// `Autodiff<WebGPU>` trains a small MLP with Adam like `Autodiff<CPU>` does.

@@ -1,0 +1,399 @@
+import BornCore
+
+// Convolution, pooling, arg-reductions and index gathers as WGSL kernels (f32). Convolutions
+// are direct (each output element loops over its window), and the backward passes gather
+// rather than scatter, so no atomics are needed and results do not depend on scheduling.
+
+extension WebGPU {
+  /// The [N, C, H, W] geometry of a layout as kernel parameters: sizes, then offset and strides.
+  static func nchw(_ l: Layout) -> [UInt32] {
+    (0..<4).map { UInt32(l.shape[$0]) } + [UInt32(l.offset)] + (0..<4).map { UInt32(l.strides[$0]) }
+  }
+
+  static func convParams(_ p: Conv2DParams) -> [UInt32] {
+    [p.stride.0, p.stride.1, p.padding.0, p.padding.1, p.dilation.0, p.dilation.1, p.groups].map { UInt32($0) }
+  }
+
+  /// Runs a kernel with one invocation per element of a contiguous output of `count` elements;
+  /// `body` computes `output[i]` from `params` (layout described by the caller).
+  static func perOutput(
+    _ name: String, inputs: [GPUBuffer], inputTypes: [String], output: WebGPUStorage, count: Int, params: [UInt32],
+    functions: String = "", body: String
+  ) throws(WebGPUError) {
+    guard count > 0 else { return }
+    let aliased = inputs.contains { $0 === output.buffer }
+    let target = aliased ? try gpu.buffer(bytes: output.buffer.byteCount) : output.buffer
+    let p = try gpu.upload([UInt32(count)] + params)
+    var decl = ""
+    for (k, t) in inputTypes.enumerated() {
+      decl += "@group(0) @binding(\(k)) var<storage, read> in\(k): array<\(t)>;\n"
+    }
+    let n = inputs.count
+    decl += "@group(0) @binding(\(n)) var<storage, read_write> output: array<f32>;\n"
+    decl += "@group(0) @binding(\(n + 1)) var<storage, read> params: array<u32>;\n"
+    try gpu.dispatch(
+      name,
+      source: """
+        \(decl)\(WebGPUDevice.linearIndex)
+        \(helpers)
+        fn P(k: u32) -> u32 { return params[k + 1u]; }
+        fn Pi(k: u32) -> i32 { return i32(params[k + 1u]); }
+        \(functions)
+        @compute @workgroup_size(256)
+        fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                @builtin(num_workgroups) groups: vec3<u32>) {
+          let i = linear_index(wid, lid, groups);
+          if (i >= params[0]) { return; }
+        \(inputs.indices.map { "  _ = in\($0)[0];  // every binding stays in the automatic layout\n" }.joined())
+        \(body)
+        }
+        """, buffers: inputs + [target, p], workgroups: WebGPUDevice.grid(count))
+    if aliased { gpu.copy(target, to: output.buffer, bytes: count * 4) }
+  }
+
+  /// Direct 2-D convolution. Parameters: x (N, C, H, W, offset, 4 strides), w (O, Cg, KH, KW,
+  /// offset, 4 strides), stride, padding, dilation, groups, OH, OW.
+  static func conv2dKernel(
+    _ x: WebGPUStorage, _ xl: Layout, _ w: WebGPUStorage, _ wl: Layout, _ p: Conv2DParams, into out: WebGPUStorage,
+    _ outShape: Shape
+  ) throws(WebGPUError) {
+    try perOutput(
+      "conv2d.f32", inputs: [x.buffer, w.buffer], inputTypes: ["f32", "f32"], output: out, count: outShape.elementCount,
+      params: nchw(xl) + nchw(wl) + convParams(p) + [UInt32(outShape[2]), UInt32(outShape[3])],
+      body: """
+          let OW = P(26u); let OH = P(25u); let O = P(9u);
+          let oj = i % OW; let oi = (i / OW) % OH; let o = (i / (OW * OH)) % O; let n = i / (OW * OH * O);
+          let Cg = P(10u); let KH = P(11u); let KW = P(12u);
+          let g = o / (O / P(24u));
+          var acc = 0.0;
+          for (var c = 0u; c < Cg; c++) {
+            for (var ki = 0u; ki < KH; ki++) {
+              let hi = i32(oi * P(18u) + ki * P(22u)) - Pi(20u);
+              if (hi < 0 || hi >= Pi(2u)) { continue; }
+              for (var kj = 0u; kj < KW; kj++) {
+                let wi = i32(oj * P(19u) + kj * P(23u)) - Pi(21u);
+                if (wi < 0 || wi >= Pi(3u)) { continue; }
+                let xv = in0[P(4u) + n * P(5u) + (g * Cg + c) * P(6u) + u32(hi) * P(7u) + u32(wi) * P(8u)];
+                let wv = in1[P(13u) + o * P(14u) + c * P(15u) + ki * P(16u) + kj * P(17u)];
+                acc += xv * wv;
+              }
+            }
+          }
+          output[i] = acc;
+        """)
+  }
+
+  /// Gradient of conv2d with respect to its input, gathered per input element.
+  static func conv2dBackwardInputKernel(
+    _ gy: WebGPUStorage, _ gyShape: Shape, _ w: WebGPUStorage, _ wl: Layout, _ p: Conv2DParams,
+    into out: WebGPUStorage, inputShape: Shape
+  ) throws(WebGPUError) {
+    let gyl = Layout(contiguous: gyShape)
+    try perOutput(
+      "conv2dBackwardInput.f32", inputs: [gy.buffer, w.buffer], inputTypes: ["f32", "f32"], output: out,
+      count: inputShape.elementCount,
+      params: nchw(gyl) + nchw(wl) + convParams(p) + (0..<4).map { UInt32(inputShape[$0]) },
+      body: """
+          let W = P(28u); let H = P(27u); let C = P(26u);
+          let wi = i32(i % W); let hi = i32((i / W) % H); let ci = (i / (W * H)) % C; let n = i / (W * H * C);
+          let O = P(1u); let OH = Pi(2u); let OW = Pi(3u);
+          let Cg = P(10u); let KH = P(11u); let KW = P(12u);
+          let groupsCount = P(24u);
+          let Og = O / groupsCount;
+          let g = ci / Cg;
+          let c = ci % Cg;
+          var acc = 0.0;
+          for (var ki = 0u; ki < KH; ki++) {
+            let th = hi + Pi(20u) - i32(ki * P(22u));
+            if (th < 0 || th % Pi(18u) != 0) { continue; }
+            let oi = th / Pi(18u);
+            if (oi >= OH) { continue; }
+            for (var kj = 0u; kj < KW; kj++) {
+              let tw = wi + Pi(21u) - i32(kj * P(23u));
+              if (tw < 0 || tw % Pi(19u) != 0) { continue; }
+              let oj = tw / Pi(19u);
+              if (oj >= OW) { continue; }
+              for (var oo = 0u; oo < Og; oo++) {
+                let o = g * Og + oo;
+                let gv = in0[P(4u) + n * P(5u) + o * P(6u) + u32(oi) * P(7u) + u32(oj) * P(8u)];
+                let wv = in1[P(13u) + o * P(14u) + c * P(15u) + ki * P(16u) + kj * P(17u)];
+                acc += gv * wv;
+              }
+            }
+          }
+          output[i] = acc;
+        """)
+  }
+
+  /// Gradient of conv2d with respect to its weights: one workgroup per weight element reducing
+  /// over batch and output positions.
+  static func conv2dBackwardWeightKernel(
+    _ x: WebGPUStorage, _ xl: Layout, _ gy: WebGPUStorage, _ gyShape: Shape, _ p: Conv2DParams,
+    into out: WebGPUStorage, weightShape: Shape
+  ) throws(WebGPUError) {
+    let count = weightShape.elementCount
+    guard count > 0 else { return }
+    let gyl = Layout(contiguous: gyShape)
+    let params = nchw(xl) + nchw(gyl) + convParams(p) + (0..<4).map { UInt32(weightShape[$0]) }
+    let pb = try gpu.upload([UInt32(count)] + params)
+    let target =
+      x.buffer === out.buffer || gy.buffer === out.buffer ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
+    try gpu.dispatch(
+      "conv2dBackwardWeight.f32",
+      source: """
+        @group(0) @binding(0) var<storage, read> in0: array<f32>;
+        @group(0) @binding(1) var<storage, read> in1: array<f32>;
+        @group(0) @binding(2) var<storage, read_write> output: array<f32>;
+        @group(0) @binding(3) var<storage, read> params: array<u32>;
+        var<workgroup> partial: array<f32, 256>;
+        fn P(k: u32) -> u32 { return params[k + 1u]; }
+        fn Pi(k: u32) -> i32 { return i32(params[k + 1u]); }
+        @compute @workgroup_size(256)
+        fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                @builtin(num_workgroups) groups: vec3<u32>) {
+          let e = wid.y * groups.x + wid.x;
+          var acc = 0.0;
+          if (e < params[0]) {
+            let KW = P(28u); let KH = P(27u); let Cg = P(26u);
+            let kj = e % KW; let ki = (e / KW) % KH; let c = (e / (KW * KH)) % Cg; let o = e / (KW * KH * Cg);
+            let O = P(10u); let OH = P(11u); let OW = P(12u); let N = P(0u);
+            let g = o / (O / P(24u));
+            let total = N * OH * OW;
+            for (var r = lid.x; r < total; r += 256u) {
+              let oj = r % OW; let oi = (r / OW) % OH; let n = r / (OW * OH);
+              let hi = i32(oi * P(18u) + ki * P(22u)) - Pi(20u);
+              let wi = i32(oj * P(19u) + kj * P(23u)) - Pi(21u);
+              if (hi < 0 || hi >= Pi(2u) || wi < 0 || wi >= Pi(3u)) { continue; }
+              let xv = in0[P(4u) + n * P(5u) + (g * Cg + c) * P(6u) + u32(hi) * P(7u) + u32(wi) * P(8u)];
+              let gv = in1[P(13u) + n * P(14u) + o * P(15u) + oi * P(16u) + oj * P(17u)];
+              acc += xv * gv;
+            }
+          }
+          partial[lid.x] = acc;
+          workgroupBarrier();
+          for (var step = 128u; step > 0u; step = step / 2u) {
+            if (lid.x < step) { partial[lid.x] += partial[lid.x + step]; }
+            workgroupBarrier();
+          }
+          if (lid.x == 0u && e < params[0]) { output[e] = partial[0]; }
+        }
+        """, buffers: [x.buffer, gy.buffer, target, pb],
+      workgroups: (Swift.min(count, 65_535), (count + 65_534) / 65_535, 1))
+    if target !== out.buffer { gpu.copy(target, to: out.buffer, bytes: count * 4) }
+  }
+
+  static func poolParams(_ p: Pool2DParams) -> [UInt32] {
+    [p.kernel.0, p.kernel.1, p.stride.0, p.stride.1, p.padding.0, p.padding.1, p.dilation.0, p.dilation.1].map {
+      UInt32($0)
+    } + [p.countIncludePad ? 1 : 0]
+  }
+
+  /// WGSL that computes window (oi, oj) of plane (n, c): `m` (max, NaN wins) and `at` (the
+  /// first position of the maximum, as hi * W + wi), or `s` and `divisor` for averages. Uses
+  /// x's geometry at P(0...8) and the pooling parameters at P(9...17).
+  static let poolWindow = """
+    fn window_base(n: u32, c: u32) -> u32 { return P(4u) + n * P(5u) + c * P(6u); }
+    fn window_max(base: u32, oi: u32, oj: u32) -> vec2<f32> {
+      var m = bitcast<f32>(0xff800000u);
+      var at = -1.0;
+      let h0 = i32(oi * P(11u)) - Pi(13u);
+      let w0 = i32(oj * P(12u)) - Pi(14u);
+      for (var ki = 0u; ki < P(9u); ki++) {
+        let hi = h0 + i32(ki * P(15u));
+        if (hi < 0 || hi >= Pi(2u)) { continue; }
+        for (var kj = 0u; kj < P(10u); kj++) {
+          let wi = w0 + i32(kj * P(16u));
+          if (wi < 0 || wi >= Pi(3u)) { continue; }
+          let v = in0[base + u32(hi) * P(7u) + u32(wi) * P(8u)];
+          let position = f32(u32(hi) * P(3u) + u32(wi));
+          if (is_nan(v)) { return vec2<f32>(v, position); }
+          if (at < 0.0 || v > m) { m = v; at = position; }
+        }
+      }
+      return vec2<f32>(m, at);
+    }
+    fn window_divisor(oi: u32, oj: u32) -> f32 {
+      let h0 = i32(oi * P(11u)) - Pi(13u);
+      let w0 = i32(oj * P(12u)) - Pi(14u);
+      let h1 = min(h0 + Pi(9u), Pi(2u) + Pi(13u));
+      let w1 = min(w0 + Pi(10u), Pi(3u) + Pi(14u));
+      let ha = max(h0, 0); let hb = min(h1, Pi(2u));
+      let wa = max(w0, 0); let wb = min(w1, Pi(3u));
+      let d = select((hb - ha) * (wb - wa), (h1 - h0) * (w1 - w0), P(17u) == 1u);
+      return f32(max(d, 1));
+    }
+    fn window_sum(base: u32, oi: u32, oj: u32) -> f32 {
+      let h0 = i32(oi * P(11u)) - Pi(13u);
+      let w0 = i32(oj * P(12u)) - Pi(14u);
+      let h1 = min(h0 + Pi(9u), Pi(2u) + Pi(13u));
+      let w1 = min(w0 + Pi(10u), Pi(3u) + Pi(14u));
+      var s = 0.0;
+      for (var hi = max(h0, 0); hi < min(h1, Pi(2u)); hi++) {
+        for (var wi = max(w0, 0); wi < min(w1, Pi(3u)); wi++) { s += in0[base + u32(hi) * P(7u) + u32(wi) * P(8u)]; }
+      }
+      return s;
+    }
+    """
+
+  static func pool2dKernel(
+    _ kind: PoolKind, _ x: WebGPUStorage, _ xl: Layout, _ p: Pool2DParams, into out: WebGPUStorage, _ outShape: Shape
+  ) throws(WebGPUError) {
+    let value = kind == .max ? "window_max(base, oi, oj).x" : "window_sum(base, oi, oj) / window_divisor(oi, oj)"
+    try perOutput(
+      "pool2d.\(kind).f32", inputs: [x.buffer], inputTypes: ["f32"], output: out, count: outShape.elementCount,
+      params: nchw(xl) + poolParams(p) + [UInt32(outShape[2]), UInt32(outShape[3])], functions: poolWindow,
+      body: """
+          let OW = P(19u); let OH = P(18u);
+          let oj = i % OW; let oi = (i / OW) % OH; let c = (i / (OW * OH)) % P(1u); let n = i / (OW * OH * P(1u));
+          let base = window_base(n, c);
+          output[i] = \(value);
+        """)
+  }
+
+  /// Pooling gradient, gathered per input element over the windows that contain it.
+  static func pool2dBackwardKernel(
+    _ kind: PoolKind, _ x: WebGPUStorage, _ xl: Layout, _ gy: WebGPUStorage, _ gyShape: Shape, _ p: Pool2DParams,
+    into out: WebGPUStorage
+  ) throws(WebGPUError) {
+    let contribution =
+      kind == .max
+      ? "if (u32(window_max(base, oi, oj).y) == u32(hi) * P(3u) + u32(wi)) { acc += in1[gbase + oi * OW + oj]; }"
+      : "acc += in1[gbase + oi * OW + oj] / window_divisor(oi, oj);"
+    try perOutput(
+      "pool2dBackward.\(kind).f32", inputs: [x.buffer, gy.buffer], inputTypes: ["f32", "f32"], output: out,
+      count: xl.shape.elementCount, params: nchw(xl) + poolParams(p) + [UInt32(gyShape[2]), UInt32(gyShape[3])],
+      functions: poolWindow,
+      body: """
+          let W = P(3u); let H = P(2u); let C = P(1u);
+          let wi = i32(i % W); let hi = i32((i / W) % H); let c = (i / (W * H)) % C; let n = i / (W * H * C);
+          let OH = P(18u); let OW = P(19u);
+          let base = window_base(n, c);
+          let gbase = (n * C + c) * OH * OW;
+          var acc = 0.0;
+          for (var ki = 0u; ki < P(9u); ki++) {
+            let th = hi + Pi(13u) - i32(ki * P(15u));
+            if (th < 0 || th % Pi(11u) != 0) { continue; }
+            let oi = u32(th / Pi(11u));
+            if (oi >= OH) { continue; }
+            for (var kj = 0u; kj < P(10u); kj++) {
+              let tw = wi + Pi(14u) - i32(kj * P(16u));
+              if (tw < 0 || tw % Pi(12u) != 0) { continue; }
+              let oj = u32(tw / Pi(12u));
+              if (oj >= OW) { continue; }
+              \(contribution)
+            }
+          }
+          output[i] = acc;
+        """)
+  }
+}
+
+extension WebGPU {
+  /// Index (Int64) of the largest or smallest element along `axis`: one workgroup per row, the
+  /// first index on ties, NaN counting as the extreme (its first occurrence).
+  static func argReduceKernel(
+    _ op: ArgReduceOp, _ x: WebGPUStorage, _ layout: Layout, axis: Int, into out: WebGPUStorage
+  )
+    throws(WebGPUError)
+  {
+    let shape = layout.shape
+    let rows = shape.elementCount / Swift.max(shape[axis], 1)
+    guard rows > 0 else { return }
+    var params: [UInt32] = [UInt32(rows), UInt32(shape[axis]), UInt32(layout.strides[axis]), UInt32(layout.offset)]
+    params.append(UInt32(shape.count - 1))
+    for a in (0..<shape.count).reversed() where a != axis { params += [UInt32(shape[a]), UInt32(layout.strides[a])] }
+    let p = try gpu.upload(params)
+    let target = x.buffer === out.buffer ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
+    let better = op == .argmax ? "b > a" : "b < a"
+    try gpu.dispatch(
+      "argReduce.\(op).f32",
+      source: """
+        @group(0) @binding(0) var<storage, read> input: array<f32>;
+        @group(0) @binding(1) var<storage, read_write> output: array<u32>;
+        @group(0) @binding(2) var<storage, read> params: array<u32>;
+        var<workgroup> values: array<f32, 256>;
+        var<workgroup> indices: array<u32, 256>;
+        \(WebGPUDevice.linearIndex)
+        // Whether (b, ib) beats (a, ia): NaN first, then the extreme, then the lower index.
+        fn beats(a: f32, ia: u32, b: f32, ib: u32) -> bool {
+          if (ib == 0xffffffffu) { return false; }
+          if (ia == 0xffffffffu) { return true; }
+          if (is_nan(a)) { return is_nan(b) && ib < ia; }
+          if (is_nan(b)) { return true; }
+          return \(better) || (b == a && ib < ia);
+        }
+        @compute @workgroup_size(256)
+        fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                @builtin(num_workgroups) groups: vec3<u32>) {
+          let row = wid.y * groups.x + wid.x;
+          var base = params[3];
+          var rest = row;
+          for (var a = 0u; a < params[4]; a++) {
+            let size = params[5u + 2u * a];
+            base += (rest % size) * params[6u + 2u * a];
+            rest = rest / size;
+          }
+          let n = select(0u, params[1], row < params[0]);
+          var v = 0.0;
+          var iv = 0xffffffffu;
+          for (var j = lid.x; j < n; j += 256u) {
+            let candidate = input[base + j * params[2]];
+            if (beats(v, iv, candidate, j)) { v = candidate; iv = j; }
+          }
+          values[lid.x] = v;
+          indices[lid.x] = iv;
+          workgroupBarrier();
+          for (var step = 128u; step > 0u; step = step / 2u) {
+            if (lid.x < step && beats(values[lid.x], indices[lid.x], values[lid.x + step], indices[lid.x + step])) {
+              values[lid.x] = values[lid.x + step];
+              indices[lid.x] = indices[lid.x + step];
+            }
+            workgroupBarrier();
+          }
+          if (lid.x == 0u && row < params[0]) {
+            output[2u * row] = select(indices[0], 0u, indices[0] == 0xffffffffu);
+            output[2u * row + 1u] = 0u;
+          }
+        }
+        """, buffers: [x.buffer, target, p], workgroups: (Swift.min(rows, 65_535), (rows + 65_534) / 65_535, 1))
+    if target !== out.buffer { gpu.copy(target, to: out.buffer, bytes: rows * 8) }
+  }
+
+  /// `out[p] = x[p with coordinate axis = index(p)]` over the output shape (f32 values, Int64
+  /// indices read through their layout). `indexPerAxis` makes it `indexSelect` (the index is a
+  /// vector along `axis`).
+  static func gatherKernel(
+    _ x: WebGPUStorage, _ layout: Layout, axis: Int, index: WebGPUStorage, _ indexLayout: Layout, outShape: Shape,
+    indexPerAxis: Bool, into out: WebGPUStorage
+  ) throws(WebGPUError) {
+    var params: [UInt32] = [UInt32(outShape.count), UInt32(axis), UInt32(layout.offset), UInt32(indexLayout.offset)]
+    params.append(indexPerAxis ? 1 : 0)
+    params.append(indexPerAxis ? UInt32(indexLayout.strides[0]) : 0)
+    for a in (0..<outShape.count).reversed() {
+      params += [UInt32(outShape[a]), UInt32(layout.strides[a]), indexPerAxis ? 0 : UInt32(indexLayout.strides[a])]
+    }
+    try perOutput(
+      "gather.\(indexPerAxis ? "select" : "elements").f32", inputs: [x.buffer, index.buffer],
+      inputTypes: ["f32", "u32"],
+      output: out, count: outShape.elementCount, params: params,
+      body: """
+          var rest = i;
+          var xi = P(2u);
+          var ii = P(3u);
+          var coordinate = 0u;
+          let rank = P(0u);
+          for (var a = 0u; a < rank; a++) {
+            let base = 6u + 3u * a;
+            let c = rest % P(base);
+            rest = rest / P(base);
+            if (rank - 1u - a == P(1u)) { coordinate = c; } else { xi += c * P(base + 1u); }
+            ii += c * P(base + 2u);
+          }
+          if (P(4u) == 1u) { ii = P(3u) + coordinate * P(5u); }
+          let picked = in1[2u * ii];
+          var axisStride = 0u;
+          for (var a = 0u; a < rank; a++) { if (rank - 1u - a == P(1u)) { axisStride = P(7u + 3u * a); } }
+          output[i] = in0[xi + picked * axisStride];
+        """)
+  }
+}
