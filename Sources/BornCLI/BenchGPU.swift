@@ -41,7 +41,7 @@ struct BenchGPU: ParsableCommand {
       }
       return t
     }
-    func report(_ name: String, _ g: Double, _ c: Double, extra: [String: Any] = [:]) throws {
+    func report(_ name: String, _ g: Double, _ c: Double, _ extra: [String: Any]) throws {
       if json {
         var obj: [String: Any] = ["case": name, "gpu_s": g, "cpu_s": c, "ratio": g / c]
         obj.merge(extra) { a, _ in a }
@@ -63,18 +63,33 @@ struct BenchGPU: ParsableCommand {
       let (ca, cb) = (Tensor<Float, CPU>(values, shape: [n, n]), Tensor<Float, CPU>(values, shape: [n, n]).T)
       let tg = best { _ = ga.matmul(gb).sum().item() }
       let tc = best { _ = ca.matmul(cb).sum().item() }
-      try report("matmul \(n)", tg, tc, extra: ["gpu_gflops": format(2 * pow(Double(n), 3) / tg / 1e9, 1)])
+      try report("matmul \(n)", tg, tc, ["gpu_gflops": format(2 * pow(Double(n), 3) / tg / 1e9, 1)])
       n *= 2
     }
     let count = 1 << 24
     let big = (0..<count).map { Float($0 % 1000) * 1e-3 }
     let (gx, cx) = (Tensor<Float, WebGPU>(big, shape: [count]), Tensor<Float, CPU>(big, shape: [count]))
-    try report("add 16M", best { _ = (gx + gx).sum().item() }, best { _ = (cx + cx).sum().item() })
-    try report("exp 16M", best { _ = gx.exp().sum().item() }, best { _ = cx.exp().sum().item() })
+    try report("add 16M", best { _ = (gx + gx).sum().item() }, best { _ = (cx + cx).sum().item() }, [:])
+    try report("exp 16M", best { _ = gx.exp().sum().item() }, best { _ = cx.exp().sum().item() }, [:])
 
-    var gm = mnistMLP(seed: 0, on: WebGPU.self)
-    var cm = mnistMLP(seed: 0, on: CPU.self)
     let batch = try MNIST(directory: defaultMNISTDirectory(), split: .train).batch(Array(0..<64))
+    try step(
+      "mlp train step batch 64", mnistMLP(seed: 0, on: WebGPU.self), mnistMLP(seed: 0, on: CPU.self), batch, best,
+      report)
+    try step(
+      "lenet5 train step batch 64", mnistLeNet(seed: 0, on: WebGPU.self), mnistLeNet(seed: 0, on: CPU.self), batch,
+      best,
+      report)
+  }
+
+  /// Times forward + backward + Adam of the same model on both backends, and counts the GPU's
+  /// dispatches, submits and CPU fallbacks in one step.
+  func step<MG: MNISTClassifier<Autodiff<WebGPU>>, MC: MNISTClassifier<Autodiff<CPU>>>(
+    _ name: String, _ gpuModel: MG, _ cpuModel: MC, _ batch: MNIST.Batch, _ best: (() -> Void) -> Double,
+    _ report: (String, Double, Double, [String: Any]) throws -> Void
+  ) throws {
+    var (gm, cm) = (gpuModel, cpuModel)
+    let gpu = WebGPU.gpu
     let (xg, yg): (Tensor<Float, Autodiff<WebGPU>>, Tensor<Int64, Autodiff<WebGPU>>) = batch.tensors()
     let (xc, yc): (Tensor<Float, Autodiff<CPU>>, Tensor<Int64, Autodiff<CPU>>) = batch.tensors()
     gm.requireGradients()
@@ -98,8 +113,8 @@ struct BenchGPU: ParsableCommand {
     _ = loss.item()
     let after = gpu.statistics
     try report(
-      "mlp train step batch 64", tg, tc,
-      extra: [
+      name, tg, tc,
+      [
         "dispatches": after.dispatches - before.dispatches, "submits": after.submits - before.submits,
         "fallbacks": after.fallbacks - before.fallbacks,
       ])
