@@ -185,10 +185,11 @@ public final class WebGPUDevice: @unchecked Sendable {
     }
   }
 
-  /// Writes `bytes` (a multiple of 4 long) at the start of `buffer`, after all recorded work:
-  /// recorded commands are submitted first, since the queue runs writes before pending commands.
+  /// Writes `bytes` (a multiple of 4 long) at the start of `buffer`. The queue runs writes
+  /// before commands still being recorded, so `buffer` must not be used by any: a fresh or
+  /// pooled buffer qualifies (freed buffers stay retired until the work using them is
+  /// submitted), as does any buffer right after a read-back.
   public func write(_ bytes: UnsafeRawBufferPointer, into buffer: GPUBuffer) throws(WebGPUError) {
-    try flush()
     guard let base = bytes.baseAddress, bytes.count > 0 else { return }
     api.queueWriteBuffer(queue, buffer.handle.raw, 0, base, bytes.count)
   }
