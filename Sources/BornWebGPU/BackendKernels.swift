@@ -48,13 +48,14 @@ extension WebGPU {
     for k in 0..<m { body += "    idx\(k) += c * params[base + \(1 + k)u];\n" }
     body += "  }\n"
     if words == 1 {
-      for k in 0..<n { body += "  let x\(k) = \(loads?[k] ?? "in\(k)[idx\(k)]");\n" }
-      body += "  output[idx\(n)] = \(expression);\n"
+      let widen = inputType == "f16" ? "f32" : ""
+      for k in 0..<n { body += "  let x\(k) = \(loads?[k] ?? "\(widen)(in\(k)[idx\(k)])");\n" }
+      body += "  output[idx\(n)] = \(outputType == "f16" ? "f16(\(expression))" : expression);\n"
     } else {
       body += "  output[2u * idx\(n)] = in0[2u * idx0];\n  output[2u * idx\(n) + 1u] = in0[2u * idx0 + 1u];\n"
     }
     let source = """
-      \(decl)\(WebGPUDevice.linearIndex)
+      \(inputType == "f16" || outputType == "f16" ? "enable f16;\n" : "")\(decl)\(WebGPUDevice.linearIndex)
       \(helpers)
       @compute @workgroup_size(256)
       fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
@@ -71,9 +72,9 @@ extension WebGPU {
 
   /// Sum, mean, product, max or min over `axes`: one workgroup per output element, 256
   /// invocations striding over the reduced elements, then a tree in workgroup memory.
-  static func reduceF32(_ op: ReduceOp, _ x: WebGPUStorage, _ layout: Layout, axes: AxisSet, into out: WebGPUStorage)
-    throws(WebGPUError)
-  {
+  static func reduceFloat(
+    _ op: ReduceOp, _ x: WebGPUStorage, _ layout: Layout, axes: AxisSet, into out: WebGPUStorage, type t: String
+  ) throws(WebGPUError) {
     let shape = layout.shape
     var kept: [(Int, Int)] = []
     var reduced: [(Int, Int)] = []
@@ -101,10 +102,11 @@ extension WebGPU {
     let p = try gpu.upload(params)
     let target = x.buffer === out.buffer ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
     try gpu.dispatch(
-      "reduce.\(op).f32",
+      "reduce.\(op).\(t)",
       source: """
-        @group(0) @binding(0) var<storage, read> input: array<f32>;
-        @group(0) @binding(1) var<storage, read_write> output: array<f32>;
+        \(t == "f16" ? "enable f16;" : "")
+        @group(0) @binding(0) var<storage, read> input: array<\(t)>;
+        @group(0) @binding(1) var<storage, read_write> output: array<\(t)>;
         @group(0) @binding(2) var<storage, read> params: array<u32>;
         var<workgroup> partial: array<f32, 256>;
         \(WebGPUDevice.linearIndex)
@@ -131,7 +133,7 @@ extension WebGPU {
                 idx += (rr % size) * params[first + 2u * a + 1u];
                 rr = rr / size;
               }
-              acc = combine(acc, input[idx]);
+              acc = combine(acc, f32(input[idx]));
             }
           }
           partial[lid.x] = acc;
@@ -140,16 +142,17 @@ extension WebGPU {
             if (lid.x < step) { partial[lid.x] = combine(partial[lid.x], partial[lid.x + step]); }
             workgroupBarrier();
           }
-          if (lid.x == 0u && o < params[0]) { output[o] = \(finish); }
+          if (lid.x == 0u && o < params[0]) { output[o] = \(t)(\(finish)); }
         }
         """, buffers: [x.buffer, target, p], workgroups: (Swift.min(outCount, 65_535), (outCount + 65_534) / 65_535, 1))
-    if target !== out.buffer { gpu.copy(target, to: out.buffer, bytes: outCount * 4) }
+    if target !== out.buffer { gpu.copy(target, to: out.buffer, bytes: out.buffer.byteCount) }
   }
 
   /// Batched `C = A·B` through A's and B's strides (transposed views are read in place), 16×16
   /// tiles in workgroup memory, one z slice per batch.
-  static func matmulF32(
-    _ a: WebGPUStorage, _ aLayout: Layout, _ b: WebGPUStorage, _ bLayout: Layout, into out: WebGPUStorage
+  static func matmulFloat(
+    _ a: WebGPUStorage, _ aLayout: Layout, _ b: WebGPUStorage, _ bLayout: Layout, into out: WebGPUStorage,
+    type t: String
   ) throws(WebGPUError) {
     let r = aLayout.shape.count
     let (m, k, n) = (aLayout.shape[r - 2], aLayout.shape[r - 1], bLayout.shape[r - 1])
@@ -182,11 +185,12 @@ extension WebGPU {
       let slice = Swift.min(batches - z, 65_535)
       let base = try gpu.upload([UInt32(z)])
       try gpu.dispatch(
-        "matmul.strided16.f32",
+        "matmul.strided16.\(t)",
         source: """
-          @group(0) @binding(0) var<storage, read> A: array<f32>;
-          @group(0) @binding(1) var<storage, read> B: array<f32>;
-          @group(0) @binding(2) var<storage, read_write> C: array<f32>;
+          \(t == "f16" ? "enable f16;" : "")
+          @group(0) @binding(0) var<storage, read> A: array<\(t)>;
+          @group(0) @binding(1) var<storage, read> B: array<\(t)>;
+          @group(0) @binding(2) var<storage, read_write> C: array<\(t)>;
           @group(0) @binding(3) var<storage, read> params: array<u32>;
           @group(0) @binding(4) var<storage, read> zBase: array<u32>;
           var<workgroup> tileA: array<array<f32, 16>, 16>;
@@ -206,21 +210,21 @@ extension WebGPU {
               let ka = t + lid.x;
               let kb = t + lid.y;
               var va = 0.0;
-              if (row < M && ka < K) { va = A[offA + row * params[3] + ka * params[4]]; }
+              if (row < M && ka < K) { va = f32(A[offA + row * params[3] + ka * params[4]]); }
               var vb = 0.0;
-              if (kb < K && col < N) { vb = B[offB + kb * params[5] + col * params[6]]; }
+              if (kb < K && col < N) { vb = f32(B[offB + kb * params[5] + col * params[6]]); }
               tileA[lid.y][lid.x] = va;
               tileB[lid.y][lid.x] = vb;
               workgroupBarrier();
               for (var j = 0u; j < 16u; j++) { acc += tileA[lid.y][j] * tileB[j][lid.x]; }
               workgroupBarrier();
             }
-            if (row < M && col < N) { C[batch * M * N + row * N + col] = acc; }
+            if (row < M && col < N) { C[batch * M * N + row * N + col] = \(t)(acc); }
           }
           """, buffers: [a.buffer, b.buffer, target, p, base], workgroups: ((n + 15) / 16, (m + 15) / 16, slice))
       z += slice
     }
-    if aliased { gpu.copy(target, to: out.buffer, bytes: batches * m * n * 4) }
+    if aliased { gpu.copy(target, to: out.buffer, bytes: out.buffer.byteCount) }
   }
 
   /// The fused Adam/AdamW update (PyTorch's arithmetic, as the CPU kernel).

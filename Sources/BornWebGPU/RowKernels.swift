@@ -18,6 +18,7 @@ extension WebGPU {
   static func load(_ dtype: DType, _ k: Int, _ i: String) -> String? {
     switch dtype {
     case .f32: "in\(k)[\(i)]"
+    case .f16: "f32(in\(k)[\(i)])"
     case .i64: "vec2<u32>(in\(k)[2u * \(i)], in\(k)[2u * \(i) + 1u])"
     case .bool: "bool_at(\(i), in\(k)[\(i) / 4u])"
     default: nil
@@ -25,7 +26,7 @@ extension WebGPU {
   }
 
   /// The WGSL array element type holding a storage dtype.
-  static func arrayType(_ dtype: DType) -> String { dtype == .f32 ? "f32" : "u32" }
+  static func arrayType(_ dtype: DType) -> String { dtype == .f32 ? "f32" : dtype == .f16 ? "f16" : "u32" }
 
   /// Records a kernel writing one Bool per element of `shape` (contiguous output): each
   /// invocation computes four elements and stores them as one word.
@@ -61,7 +62,7 @@ extension WebGPU {
     body += "    }\n"
     for (k, input) in inputs.enumerated() { body += "    let x\(k) = \(load(input.2, k, "idx\(k)")!);\n" }
     let source = """
-      \(decl)\(WebGPUDevice.linearIndex)
+      \(inputs.contains { $0.2 == .f16 } ? "enable f16;\n" : "")\(decl)\(WebGPUDevice.linearIndex)
       \(helpers)
       @compute @workgroup_size(256)
       fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
@@ -87,7 +88,7 @@ extension WebGPU {
   /// not-equal), or nil for an unsupported dtype.
   static func compareExpression(_ op: CompareOp, _ dtype: DType) -> String? {
     switch dtype {
-    case .f32:
+    case .f32, .f16:
       let nan = "(is_nan(x0) || is_nan(x1))"
       return switch op {
       case .equal: "!\(nan) && x0 == x1"
@@ -129,12 +130,13 @@ extension WebGPU {
     let p = try gpu.upload(params)
     let t = arrayType(dtype)
     let store =
-      dtype == .f32
+      dtype != .i64
       ? "output[i] = select(in2[idx2], in1[idx1], c);"
       : "output[2u * i] = select(in2[2u * idx2], in1[2u * idx1], c);\n  output[2u * i + 1u] = select(in2[2u * idx2 + 1u], in1[2u * idx1 + 1u], c);"
     try gpu.dispatch(
       "select.\(dtype)",
       source: """
+        \(dtype == .f16 ? "enable f16;" : "")
         @group(0) @binding(0) var<storage, read> in0: array<u32>;
         @group(0) @binding(1) var<storage, read> in1: array<\(t)>;
         @group(0) @binding(2) var<storage, read> in2: array<\(t)>;
@@ -164,14 +166,14 @@ extension WebGPU {
           \(store)
         }
         """, buffers: [cond.buffer, a.buffer, b.buffer, target, p], workgroups: WebGPUDevice.grid(count))
-    if aliased { gpu.copy(target, to: out.buffer, bytes: count * dtype.byteSize) }
+    if aliased { gpu.copy(target, to: out.buffer, bytes: out.buffer.byteCount) }
   }
 
   /// Softmax or log-softmax along `axis`: one workgroup per row (all other coordinates), three
   /// passes over the row (max, sum of exponentials, output). `out` is contiguous.
-  static func softmaxKernel(_ x: WebGPUStorage, _ layout: Layout, axis: Int, log: Bool, into out: WebGPUStorage)
-    throws(WebGPUError)
-  {
+  static func softmaxKernel(
+    _ x: WebGPUStorage, _ layout: Layout, axis: Int, log: Bool, into out: WebGPUStorage, type t: String = "f32"
+  ) throws(WebGPUError) {
     let shape = layout.shape
     let rows = shape.elementCount / Swift.max(shape[axis], 1)
     guard shape.elementCount > 0 else { return }
@@ -187,10 +189,11 @@ extension WebGPU {
     let target = x.buffer === out.buffer ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
     let result = log ? "v - m - log(s)" : "exp(v - m) / s"
     try gpu.dispatch(
-      "softmax.\(log ? "log" : "exp").f32",
+      "softmax.\(log ? "log" : "exp").\(t)",
       source: """
-        @group(0) @binding(0) var<storage, read> input: array<f32>;
-        @group(0) @binding(1) var<storage, read_write> output: array<f32>;
+        \(t == "f16" ? "enable f16;" : "")
+        @group(0) @binding(0) var<storage, read> input: array<\(t)>;
+        @group(0) @binding(1) var<storage, read_write> output: array<\(t)>;
         @group(0) @binding(2) var<storage, read> params: array<u32>;
         var<workgroup> partial: array<f32, 256>;
         \(WebGPUDevice.linearIndex)
@@ -232,23 +235,23 @@ extension WebGPU {
           let n = select(0u, params[1], valid);
           var m = bitcast<f32>(0xff800000u);
           for (var j = lid.x; j < n; j += 256u) {
-            let v = input[inBase + j * params[2]];
+            let v = f32(input[inBase + j * params[2]]);
             m = select(max(m, v), v, is_nan(v));
           }
           partial[lid.x] = m;
           m = reduce_max(lid.x);
           workgroupBarrier();
           var s = 0.0;
-          for (var j = lid.x; j < n; j += 256u) { s += exp(input[inBase + j * params[2]] - m); }
+          for (var j = lid.x; j < n; j += 256u) { s += exp(f32(input[inBase + j * params[2]]) - m); }
           partial[lid.x] = s;
           s = reduce_sum(lid.x);
           for (var j = lid.x; j < n; j += 256u) {
-            let v = input[inBase + j * params[2]];
-            output[outBase + j * params[3]] = \(result);
+            let v = f32(input[inBase + j * params[2]]);
+            output[outBase + j * params[3]] = \(t)(\(result));
           }
         }
         """, buffers: [x.buffer, target, p], workgroups: (Swift.min(rows, 65_535), (rows + 65_534) / 65_535, 1))
-    if target !== out.buffer { gpu.copy(target, to: out.buffer, bytes: shape.elementCount * 4) }
+    if target !== out.buffer { gpu.copy(target, to: out.buffer, bytes: out.buffer.byteCount) }
   }
 
   /// Per-row cross-entropy (`backward: false`) or its gradient: one workgroup per sample.

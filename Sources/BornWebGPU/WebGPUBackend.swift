@@ -58,6 +58,16 @@ public enum WebGPU: Backend {
   public static var fallbackOps: [String: Int] { fallbackCounts.withLock { $0 } }
   static let fallbackCounts = Mutex([String: Int]())
 
+  /// The WGSL type of a float dtype with kernels: f32 always, f16 when the adapter has
+  /// `shader-f16` (the device enables it). Kernels compute in f32 and round once on store.
+  static func floatType(_ dtype: DType) -> String? {
+    switch dtype {
+    case .f32: "f32"
+    case .f16: gpu.adapter.supportsF16 ? "f16" : nil
+    default: nil
+    }
+  }
+
   static func check(_ body: () throws -> Void) {
     do { try body() } catch { fatalError("WebGPU backend: \(error)") }
   }
@@ -123,6 +133,14 @@ public enum WebGPU: Backend {
   public static func copy(
     _ src: WebGPUStorage, _ srcLayout: Layout, into dst: WebGPUStorage, _ dstLayout: Layout, dtype: DType
   ) {
+    if dtype == .f16, floatType(.f16) != nil {
+      check {
+        try elementwise(
+          "copy.f16", inputs: [(src, srcLayout)], output: (dst, dstLayout), inputType: "f16", outputType: "f16",
+          loads: ["in0[idx0]"], expression: "x0")
+      }
+      return
+    }
     if dtype.byteSize == 4 || dtype.byteSize == 8 {
       let words = dtype.byteSize / 4
       check {
@@ -151,6 +169,14 @@ public enum WebGPU: Backend {
         try packedBool(
           "cast.f32", inputs: [(src, layout, .f32)], shape: layout.shape, into: dst,
           expression: "x0 != 0.0 || is_nan(x0)")
+      }
+      return
+    }
+    if let a = floatType(from), let b = floatType(to), a != b {
+      check {
+        try elementwise(
+          "cast.\(a).\(b)", inputs: [(src, layout)], output: (dst, Layout(contiguous: layout.shape)), inputType: a,
+          outputType: b, expression: "x0")
       }
       return
     }
@@ -215,11 +241,11 @@ public enum WebGPU: Backend {
   // MARK: Elementwise
 
   public static func unary(_ op: UnaryOp, _ x: WebGPUStorage, _ layout: Layout, into out: WebGPUStorage, dtype: DType) {
-    if dtype == .f32, let (key, expression) = WebGPUDevice.unaryExpression(op) {
+    if let t = floatType(dtype), let (key, expression) = WebGPUDevice.unaryExpression(op) {
       check {
         try elementwise(
-          "unary.\(key)", inputs: [(x, layout)], output: (out, Layout(contiguous: layout.shape)), inputType: "f32",
-          outputType: "f32", expression: expression.replacingX("x0"))
+          "unary.\(key)", inputs: [(x, layout)], output: (out, Layout(contiguous: layout.shape)), inputType: t,
+          outputType: t, expression: expression.replacingX("x0"))
       }
       return
     }
@@ -232,12 +258,12 @@ public enum WebGPU: Backend {
     _ op: BinaryOp, _ a: WebGPUStorage, _ aLayout: Layout, _ b: WebGPUStorage, _ bLayout: Layout,
     into out: WebGPUStorage, dtype: DType
   ) {
-    if dtype == .f32, let (key, expression) = WebGPUDevice.binaryExpression(op) {
+    if let t = floatType(dtype), let (key, expression) = WebGPUDevice.binaryExpression(op) {
       let e = expression.replacingOccurrencesOfWord("a", with: "x0").replacingOccurrencesOfWord("b", with: "x1")
       check {
         try elementwise(
           "binary.\(key)", inputs: [(a, aLayout), (b, bLayout)], output: (out, Layout(contiguous: aLayout.shape)),
-          inputType: "f32", outputType: "f32", expression: e)
+          inputType: t, outputType: t, expression: e)
       }
       return
     }
@@ -250,7 +276,7 @@ public enum WebGPU: Backend {
     _ op: CompareOp, _ a: WebGPUStorage, _ aLayout: Layout, _ b: WebGPUStorage, _ bLayout: Layout,
     into out: WebGPUStorage, dtype: DType
   ) {
-    if let expression = compareExpression(op, dtype) {
+    if let expression = compareExpression(op, dtype), dtype != .f16 || floatType(.f16) != nil {
       check {
         try packedBool(
           "compare.\(op)", inputs: [(a, aLayout, dtype), (b, bLayout, dtype)], shape: aLayout.shape, into: out,
@@ -288,7 +314,7 @@ public enum WebGPU: Backend {
     _ cond: WebGPUStorage, _ condLayout: Layout, _ a: WebGPUStorage, _ aLayout: Layout, _ b: WebGPUStorage,
     _ bLayout: Layout, into out: WebGPUStorage, dtype: DType
   ) {
-    if dtype == .f32 || dtype == .i64 {
+    if dtype == .f32 || dtype == .i64 || floatType(dtype) == "f16" {
       check { try selectKernel(cond, condLayout, a, aLayout, b, bLayout, into: out, dtype: dtype) }
       return
     }
@@ -302,8 +328,8 @@ public enum WebGPU: Backend {
   public static func reduce(
     _ op: ReduceOp, _ x: WebGPUStorage, _ layout: Layout, axes: AxisSet, into out: WebGPUStorage, dtype: DType
   ) {
-    if dtype == .f32, op != .all, op != .any {
-      check { try reduceF32(op, x, layout, axes: axes, into: out) }
+    if let t = floatType(dtype), op != .all, op != .any {
+      check { try reduceFloat(op, x, layout, axes: axes, into: out, type: t) }
       return
     }
     fallback("reduce \(op) \(dtype)", inputs: [x], outputs: [out]) { i, o in
@@ -334,8 +360,8 @@ public enum WebGPU: Backend {
   public static func softmax(
     _ x: WebGPUStorage, _ layout: Layout, axis: Int, log: Bool, into out: WebGPUStorage, dtype: DType
   ) {
-    if dtype == .f32 {
-      check { try softmaxKernel(x, layout, axis: axis, log: log, into: out) }
+    if let t = floatType(dtype) {
+      check { try softmaxKernel(x, layout, axis: axis, log: log, into: out, type: t) }
       return
     }
     fallback("softmax \(dtype)", inputs: [x], outputs: [out]) { i, o in
@@ -349,8 +375,8 @@ public enum WebGPU: Backend {
     _ a: WebGPUStorage, _ aLayout: Layout, _ b: WebGPUStorage, _ bLayout: Layout, into out: WebGPUStorage,
     dtype: DType
   ) {
-    if dtype == .f32 {
-      check { try matmulF32(a, aLayout, b, bLayout, into: out) }
+    if let t = floatType(dtype) {
+      check { try matmulFloat(a, aLayout, b, bLayout, into: out, type: t) }
       return
     }
     fallback("matmul \(dtype)", inputs: [a, b], outputs: [out]) { i, o in

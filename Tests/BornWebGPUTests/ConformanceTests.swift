@@ -231,3 +231,42 @@ let mnistData: String = {
   parts.removeLast(3)
   return parts.joined(separator: "/") + "/Data/mnist"
 }()
+
+@Suite(
+  "WebGPU f16 kernels", .enabled(if: gpu?.adapter.supportsF16 == true, "the adapter has no shader-f16"))
+struct WebGPUHalfTests {
+  typealias GH = Tensor<Float16, WebGPU>
+  typealias CH = Tensor<Float16, CPU>
+
+  func halfPair(_ shape: Shape, seed: UInt64) -> (GH, CH) {
+    let v = randomFloats(shape.elementCount, seed: seed).map { Float16($0) }
+    return (GH(v, shape: shape), CH(v, shape: shape))
+  }
+
+  func close(_ g: GH, _ c: CH, _ label: String, _ tolerance: Float = 2e-3) {
+    #expect(g.shape == c.shape, "\(label)")
+    #expect(worstError(g.toArray().map(Float.init), c.toArray().map(Float.init)) <= tolerance, "\(label)")
+  }
+
+  /// f16 tensors compute in f32 and round once, like the CPU backend: results agree to f16
+  /// precision, and no op falls back to the CPU.
+  @Test func halfOpsMatchCPU() {
+    let before = WebGPU.fallbackOps.values.reduce(0, +)
+    let (a, ca) = halfPair([9, 17], seed: 1)
+    let (b, cb) = halfPair([17], seed: 2)
+    close(a + b, ca + cb, "add")
+    close((a * b).exp().tanh(), (ca * cb).exp().tanh(), "mul exp tanh")
+    close(a.sum(axes: [1]), ca.sum(axes: [1]), "sum", 5e-3)
+    close(a.max(axes: [0]), ca.max(axes: [0]), "max")
+    close(a.matmul(a.T), ca.matmul(ca.T), "matmul", 1e-2)
+    close(a.softmax(axis: 1), ca.softmax(axis: 1), "softmax")
+    close(a.T.contiguous(), ca.T.contiguous(), "copy", 0)
+    #expect(a.cast(to: Float.self).toArray() == ca.cast(to: Float.self).toArray())
+    let f = Tensor<Float, WebGPU>([1.0009765625, 65520, -3.14159, 1e-8], shape: [4])
+    #expect(
+      f.cast(to: Float16.self).toArray()
+        == Tensor<Float, CPU>([1.0009765625, 65520, -3.14159, 1e-8], shape: [4]).cast(to: Float16.self).toArray())
+    #expect((a .> 0).toArray() == (ca .> 0).toArray())
+    #expect(WebGPU.fallbackOps.values.reduce(0, +) == before, "\(WebGPU.fallbackOps)")
+  }
+}
