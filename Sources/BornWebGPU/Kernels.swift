@@ -18,6 +18,30 @@ extension WebGPUDevice {
       return (wid.y * groups.x + wid.x) * 256u + lid.x;
     }
     fn is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+    fn born_erf(x: f32) -> f32 {
+      let a = abs(x);
+      if (a < 0.5) {
+        let z = x * x;
+        return 1.1283791671 * x * (1.0 + z * (-0.3333333333 + z * (0.1 + z * (-0.0238095238 + z * 0.0046296296))));
+      }
+      let t = 1.0 / (1.0 + 0.3275911 * a);
+      let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+      return sign(x) * (1.0 - poly * exp(-a * a));
+    }
+    // Short series near 0, where the library formulas cancel (drivers may also reassociate
+    // `(1 + x) - 1`, so the usual correction tricks cannot be relied on).
+    fn born_log1p(x: f32) -> f32 {
+      if (abs(x) < 0.01) { return x * (1.0 - x * (0.5 - x * (0.3333333333 - x * 0.25))); }
+      return log(1.0 + x);
+    }
+    fn born_expm1(x: f32) -> f32 {
+      if (abs(x) < 0.01) { return x * (1.0 + x * (0.5 + x * (0.1666666667 + x * 0.0416666667))); }
+      return exp(x) - 1.0;
+    }
+    fn born_tanh(x: f32) -> f32 {
+      if (abs(x) < 0.05) { let z = x * x; return x * (1.0 - z * (0.3333333333 - z * (0.1333333333 - z * 0.0539682540))); }
+      return tanh(clamp(x, -15.0, 15.0));
+    }
     """
 
   /// The WGSL expression of a unary op on `x` (f32), or nil when the op has no GPU kernel.
@@ -32,7 +56,7 @@ extension WebGPUDevice {
     case .square: ("square", "x * x")
     case .sin: ("sin", "sin(x)")
     case .cos: ("cos", "cos(x)")
-    case .tanh: ("tanh", "tanh(clamp(x, -15.0, 15.0))")
+    case .tanh: ("tanh", "born_tanh(x)")
     case .sigmoid: ("sigmoid", "1.0 / (1.0 + exp(-x))")
     case .relu: ("relu", "max(x, 0.0)")
     case .silu: ("silu", "x / (1.0 + exp(-x))")
@@ -44,6 +68,14 @@ extension WebGPUDevice {
     case .leakyRelu(let a): ("leakyRelu(\(a))", "select(x * \(wgslFloat(a)), x, x >= 0.0)")
     case .clamp(let lo, let hi): ("clamp(\(lo),\(hi))", "clamp(x, \(wgslFloat(lo)), \(wgslFloat(hi)))")
     case .powScalar(let p): ("pow(\(p))", "pow(x, \(wgslFloat(p)))")
+    case .erf: ("erf", "born_erf(x)")
+    case .log1p: ("log1p", "born_log1p(x)")
+    case .expm1: ("expm1", "born_expm1(x)")
+    case .gelu: ("gelu", "0.5 * x * (1.0 + born_erf(x * 0.70710678118))")
+    case .geluTanh:
+      ("geluTanh", "0.5 * x * (1.0 + tanh(clamp(0.7978845608 * (x + 0.044715 * x * x * x), -15.0, 15.0)))")
+    case .softplus: ("softplus", "max(x, 0.0) + born_log1p(exp(-abs(x)))")
+    case .elu(let a): ("elu(\(a))", "select(\(wgslFloat(a)) * born_expm1(x), x, x > 0.0)")
     default: nil
     }
   }
