@@ -397,3 +397,115 @@ extension WebGPU {
         """)
   }
 }
+
+extension WebGPU {
+  /// Cumulative sum or product along `axis`: one invocation per line, in the CPU's order (so
+  /// results are identical). `out` is contiguous.
+  static func scanKernel(_ op: ScanOp, _ x: WebGPUStorage, _ layout: Layout, axis: Int, into out: WebGPUStorage)
+    throws(WebGPUError)
+  {
+    let shape = layout.shape
+    let n = shape[axis]
+    guard shape.elementCount > 0 else { return }
+    let lines = shape.elementCount / n
+    let outStrides = Layout(contiguous: shape).strides
+    var params: [UInt32] = [UInt32(n), UInt32(layout.strides[axis]), UInt32(outStrides[axis]), UInt32(layout.offset)]
+    params.append(UInt32(shape.count - 1))
+    for a in (0..<shape.count).reversed() where a != axis {
+      params += [UInt32(shape[a]), UInt32(layout.strides[a]), UInt32(outStrides[a])]
+    }
+    try perOutput(
+      "scan.\(op).f32", inputs: [x.buffer], inputTypes: ["f32"], output: out, count: lines, params: params,
+      body: """
+          var rest = i;
+          var inBase = P(3u);
+          var outBase = 0u;
+          for (var a = 0u; a < P(4u); a++) {
+            let size = P(5u + 3u * a);
+            let c = rest % size;
+            rest = rest / size;
+            inBase += c * P(6u + 3u * a);
+            outBase += c * P(7u + 3u * a);
+          }
+          var acc = in0[inBase];
+          output[outBase] = acc;
+          for (var j = 1u; j < P(0u); j++) {
+            acc = acc \(op == .cumsum ? "+" : "*") in0[inBase + j * P(1u)];
+            output[outBase + j * P(2u)] = acc;
+          }
+        """)
+  }
+
+  /// `scatter` into contiguous `dst`, gathered per destination element: each one walks the
+  /// index positions that share its other coordinates in order, so duplicates resolve as on the
+  /// CPU (the last assignment wins; additions happen in the same order, bit for bit).
+  static func scatterKernel(
+    _ mode: ScatterMode, into dst: WebGPUStorage, _ dstLayout: Layout, axis: Int, index: WebGPUStorage,
+    _ indexLayout: Layout, source: WebGPUStorage, _ sourceLayout: Layout
+  ) throws(WebGPUError) {
+    let shape = dstLayout.shape
+    let count = shape.elementCount
+    guard count > 0, indexLayout.elementCount > 0 else { return }
+    let rank = shape.count
+    var params: [UInt32] = [UInt32(count), UInt32(rank), UInt32(axis), UInt32(dstLayout.offset)]
+    params += [UInt32(indexLayout.offset), UInt32(sourceLayout.offset)]
+    // Per axis, innermost first: destination size and stride, index size, index and source strides.
+    for a in (0..<rank).reversed() {
+      params += [
+        UInt32(shape[a]), UInt32(dstLayout.strides[a]), UInt32(indexLayout.shape[a]), UInt32(indexLayout.strides[a]),
+        UInt32(sourceLayout.strides[a]),
+      ]
+    }
+    let p = try gpu.upload(params)
+    let combine = mode == .add ? "acc + src[si]" : "src[si]"
+    try gpu.dispatch(
+      "scatter.\(mode).f32",
+      source: """
+        @group(0) @binding(0) var<storage, read_write> dst: array<f32>;
+        @group(0) @binding(1) var<storage, read> idx: array<u32>;
+        @group(0) @binding(2) var<storage, read> src: array<f32>;
+        @group(0) @binding(3) var<storage, read> params: array<u32>;
+        \(WebGPUDevice.linearIndex)
+        @compute @workgroup_size(256)
+        fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                @builtin(num_workgroups) groups: vec3<u32>) {
+          let i = linear_index(wid, lid, groups);
+          if (i >= params[0]) { return; }
+          let rank = params[1];
+          let axisSlot = rank - 1u - params[2];
+          var rest = i;
+          var di = params[3];
+          var ii = params[4];
+          var si = params[5];
+          var wanted = 0u;
+          var inside = true;
+          for (var a = 0u; a < rank; a++) {
+            let base = 6u + 5u * a;
+            let c = rest % params[base];
+            rest = rest / params[base];
+            di += c * params[base + 1u];
+            if (a == axisSlot) { wanted = c; } else {
+              if (c >= params[base + 2u]) { inside = false; }
+              ii += c * params[base + 3u];
+              si += c * params[base + 4u];
+            }
+          }
+          if (!inside) { return; }
+          let axisBase = 6u + 5u * axisSlot;
+          var acc = dst[di];
+          for (var k = 0u; k < params[axisBase + 2u]; k++) {
+            let at = ii + k * params[axisBase + 3u];
+            if (idx[2u * at] == wanted) {
+              let si2 = si + k * params[axisBase + 4u];
+              acc = \(combine.replacingOccurrences("si", "si2"));
+            }
+          }
+          dst[di] = acc;
+        }
+        """, buffers: [dst.buffer, index.buffer, source.buffer, p], workgroups: WebGPUDevice.grid(count))
+  }
+}
+
+extension String {
+  fileprivate func replacingOccurrences(_ a: String, _ b: String) -> String { replacingOccurrencesOfWord(a, with: b) }
+}

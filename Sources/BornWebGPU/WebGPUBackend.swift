@@ -352,6 +352,10 @@ public enum WebGPU: Backend {
   public static func scan(
     _ op: ScanOp, _ x: WebGPUStorage, _ layout: Layout, axis: Int, into out: WebGPUStorage, dtype: DType
   ) {
+    if dtype == .f32 {
+      check { try scanKernel(op, x, layout, axis: axis, into: out) }
+      return
+    }
     fallback("scan \(op) \(dtype)", inputs: [x], outputs: [out]) { i, o in
       CPU.scan(op, i[0], layout, axis: axis, into: o[0], dtype: dtype)
     }
@@ -406,6 +410,13 @@ public enum WebGPU: Backend {
     _ mode: ScatterMode, into dst: WebGPUStorage, _ dstLayout: Layout, axis: Int, index: WebGPUStorage,
     _ indexLayout: Layout, source: WebGPUStorage, _ sourceLayout: Layout, dtype: DType
   ) {
+    if dtype == .f32, index.buffer !== dst.buffer, source.buffer !== dst.buffer {
+      check {
+        try scatterKernel(
+          mode, into: dst, dstLayout, axis: axis, index: index, indexLayout, source: source, sourceLayout)
+      }
+      return
+    }
     fallback("scatter \(mode) \(dtype)", inputs: [index, source], outputs: [dst]) { i, o in
       CPU.scatter(
         mode, into: o[0], dstLayout, axis: axis, index: i[0], indexLayout, source: i[1], sourceLayout, dtype: dtype)

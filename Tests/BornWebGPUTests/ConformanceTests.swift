@@ -142,6 +142,34 @@ struct ConformanceTests {
       cx.T.indexSelect(axis: 0, Tensor<Int64, CPU>([4, 0, 4], shape: [3])), "indexSelect of a view")
   }
 
+  @Test func scansAndScattersMatchCPUExactly() {
+    let (g, c) = pair([4, 5, 6], seed: 40)
+    for axis in 0..<3 {
+      #expect(g.cumsum(axis: axis).toArray() == c.cumsum(axis: axis).toArray(), "cumsum \(axis)")
+      #expect(g.transposed(0, 2).cumprod(axis: axis).toArray() == c.transposed(0, 2).cumprod(axis: axis).toArray())
+    }
+    // Duplicate indices: the last assignment wins, additions accumulate in order.
+    let index: [Int64] = [1, 1, 0, 3, 3, 3, 2, 0]
+    let (src, csrc) = pair([2, 4], seed: 41)
+    let (dst, cdst) = pair([2, 5], seed: 42)
+    let gi = Tensor<Int64, WebGPU>(index, shape: [2, 4])
+    let ci = Tensor<Int64, CPU>(index, shape: [2, 4])
+    #expect(
+      dst.scatter(axis: 1, index: gi, source: src).toArray() == cdst.scatter(axis: 1, index: ci, source: csrc).toArray()
+    )
+    #expect(
+      dst.scatterAdd(axis: 1, index: gi, source: src).toArray()
+        == cdst.scatterAdd(axis: 1, index: ci, source: csrc).toArray())
+    let rows = Tensor<Int64, WebGPU>([2, 0, 2], shape: [3, 1])
+    let (s3, cs3) = pair([3, 5], seed: 43)
+    let (dst3, cdst3) = pair([4, 5], seed: 44)
+    #expect(
+      dst3.scatterAdd(axis: 0, index: rows.expanded(to: [3, 5]), source: s3).toArray()
+        == cdst3.scatterAdd(
+          axis: 0, index: Tensor<Int64, CPU>([2, 0, 2], shape: [3, 1]).expanded(to: [3, 5]), source: cs3
+        ).toArray())
+  }
+
   /// `Autodiff<WebGPU>` trains a small MLP with Adam like `Autodiff<CPU>` does.
   @Test func autodiffTrainingMatchesCPU() throws {
     func run<B: Backend>(_: B.Type) -> [[Float]] {
