@@ -8,6 +8,30 @@ import BornCore
 // (element strides and offsets, 0 on broadcast axes), so views need no copies.
 
 extension WebGPU {
+  /// Parameters for kernels that walk `shape` in row-major order and read each operand through
+  /// its layout: count, rank, each operand's offset, then per axis (innermost first) the size
+  /// and each operand's stride.
+  static func stridedParams(count: Int, shape: Shape, _ operands: [Layout]) -> [UInt32] {
+    var params: [UInt32] = [UInt32(count), UInt32(shape.count)] + operands.map { UInt32($0.offset) }
+    for axis in (0..<shape.count).reversed() {
+      params.append(UInt32(shape[axis]))
+      params += operands.map { UInt32($0.strides[axis]) }
+    }
+    return params
+  }
+
+  /// WGSL computing `idx0`, `idx1`, ... (each operand's element index) for the linear position
+  /// `linear`, from parameters laid out by ``stridedParams(count:shape:_:)``.
+  static func stridedIndices(operands m: Int, from linear: String) -> String {
+    var body = "  var rest = \(linear);\n"
+    for k in 0..<m { body += "  var idx\(k) = params[\(2 + k)u];\n" }
+    body += "  for (var axis = 0u; axis < params[1]; axis++) {\n"
+    body += "    let base = \(2 + m)u + axis * \(1 + m)u;\n"
+    body += "    let size = params[base];\n    let c = rest % size;\n    rest = rest / size;\n"
+    for k in 0..<m { body += "    idx\(k) += c * params[base + \(1 + k)u];\n" }
+    return body + "  }\n"
+  }
+
   /// Records `out[o] = expression(x0, x1, ...)` over the output layout's shape, each input read
   /// through its layout. `words` is 2 for 8-byte elements copied as pairs of 32-bit words. When
   /// the output shares a buffer with an input, the result goes to a temporary buffer first
@@ -27,26 +51,13 @@ extension WebGPU {
       gpu.copy(out.buffer, to: target, bytes: out.buffer.byteCount)
     }
     let operands = inputs.map(\.1) + [outLayout]
-    var params: [UInt32] = [UInt32(count), UInt32(shape.count)]
-    params += operands.map { UInt32($0.offset) }
-    for axis in (0..<shape.count).reversed() {
-      params.append(UInt32(shape[axis]))
-      params += operands.map { UInt32($0.strides[axis]) }
-    }
-    let p = try gpu.upload(params)
+    let p = try gpu.upload(stridedParams(count: count, shape: shape, operands))
     let n = inputs.count
-    let m = n + 1
     var decl = ""
     for k in 0..<n { decl += "@group(0) @binding(\(k)) var<storage, read> in\(k): array<\(inputType)>;\n" }
     decl += "@group(0) @binding(\(n)) var<storage, read_write> output: array<\(outputType)>;\n"
     decl += "@group(0) @binding(\(n + 1)) var<storage, read> params: array<u32>;\n"
-    var body = "  var rest = i;\n"
-    for k in 0..<m { body += "  var idx\(k) = params[\(2 + k)u];\n" }
-    body += "  for (var axis = 0u; axis < params[1]; axis++) {\n"
-    body += "    let base = \(2 + m)u + axis * \(1 + m)u;\n"
-    body += "    let size = params[base];\n    let c = rest % size;\n    rest = rest / size;\n"
-    for k in 0..<m { body += "    idx\(k) += c * params[base + \(1 + k)u];\n" }
-    body += "  }\n"
+    var body = stridedIndices(operands: n + 1, from: "i")
     if words == 1 {
       let widen = inputType == "f16" ? "f32" : ""
       for k in 0..<n { body += "  let x\(k) = \(loads?[k] ?? "\(widen)(in\(k)[idx\(k)])");\n" }

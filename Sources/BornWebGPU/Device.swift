@@ -286,8 +286,6 @@ public final class WebGPUDevice: @unchecked Sendable {
       s.stats.dispatches += 1
       return s.pendingDispatches >= maximumPendingDispatches
     }
-    // The buffers must outlive the recording: keep them until the dispatch is submitted.
-    withExtendedLifetime(buffers) {}
     if submitNow { try flush() }
   }
 

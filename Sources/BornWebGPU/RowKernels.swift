@@ -39,13 +39,7 @@ extension WebGPU {
     let words = (count + 3) / 4
     let aliased = inputs.contains { $0.0.buffer === out.buffer }
     let target = aliased ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
-    var params: [UInt32] = [UInt32(count), UInt32(shape.count)]
-    params += inputs.map { UInt32($0.1.offset) }
-    for axis in (0..<shape.count).reversed() {
-      params.append(UInt32(shape[axis]))
-      params += inputs.map { UInt32($0.1.strides[axis]) }
-    }
-    let p = try gpu.upload(params)
+    let p = try gpu.upload(stridedParams(count: count, shape: shape, inputs.map(\.1)))
     let n = inputs.count
     var decl = ""
     for (k, input) in inputs.enumerated() {
@@ -53,13 +47,7 @@ extension WebGPU {
     }
     decl += "@group(0) @binding(\(n)) var<storage, read_write> output: array<u32>;\n"
     decl += "@group(0) @binding(\(n + 1)) var<storage, read> params: array<u32>;\n"
-    var body = "    var rest = e;\n"
-    for k in 0..<n { body += "    var idx\(k) = params[\(2 + k)u];\n" }
-    body += "    for (var axis = 0u; axis < params[1]; axis++) {\n"
-    body += "      let base = \(2 + n)u + axis * \(1 + n)u;\n"
-    body += "      let size = params[base];\n      let c = rest % size;\n      rest = rest / size;\n"
-    for k in 0..<n { body += "      idx\(k) += c * params[base + \(1 + k)u];\n" }
-    body += "    }\n"
+    var body = stridedIndices(operands: n, from: "e")
     for (k, input) in inputs.enumerated() { body += "    let x\(k) = \(load(input.2, k, "idx\(k)")!);\n" }
     let source = """
       \(inputs.contains { $0.2 == .f16 } ? "enable f16;\n" : "")\(decl)\(WebGPUDevice.linearIndex)
@@ -121,13 +109,7 @@ extension WebGPU {
     guard count > 0 else { return }
     let aliased = [cond, a, b].contains { $0.buffer === out.buffer }
     let target = aliased ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
-    let layouts = [condLayout, aLayout, bLayout]
-    var params: [UInt32] = [UInt32(count), UInt32(shape.count)] + layouts.map { UInt32($0.offset) }
-    for axis in (0..<shape.count).reversed() {
-      params.append(UInt32(shape[axis]))
-      params += layouts.map { UInt32($0.strides[axis]) }
-    }
-    let p = try gpu.upload(params)
+    let p = try gpu.upload(stridedParams(count: count, shape: shape, [condLayout, aLayout, bLayout]))
     let t = arrayType(dtype)
     let store =
       dtype != .i64
@@ -149,19 +131,7 @@ extension WebGPU {
                 @builtin(num_workgroups) groups: vec3<u32>) {
           let i = linear_index(wid, lid, groups);
           if (i >= params[0]) { return; }
-          var rest = i;
-          var idx0 = params[2];
-          var idx1 = params[3];
-          var idx2 = params[4];
-          for (var axis = 0u; axis < params[1]; axis++) {
-            let base = 5u + axis * 4u;
-            let size = params[base];
-            let c = rest % size;
-            rest = rest / size;
-            idx0 += c * params[base + 1u];
-            idx1 += c * params[base + 2u];
-            idx2 += c * params[base + 3u];
-          }
+        \(stridedIndices(operands: 3, from: "i"))
           let c = bool_at(idx0, in0[idx0 / 4u]);
           \(store)
         }
