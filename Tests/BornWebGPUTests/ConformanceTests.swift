@@ -65,6 +65,11 @@ struct ConformanceTests {
     let (x, cx) = pair([64, 784], seed: 8)
     let (w1, cw1) = pair([128, 784], seed: 9, scale: 0.05)
     expectClose(x.matmul(w1.T), cx.matmul(cw1.T), tolerance: 1e-5, "MNIST layer")
+    // The register-blocked kernel (M, N ≥ 32) on sizes that are not multiples of its 64×64
+    // tiles, batched, with a transposed left operand.
+    let (p, cp) = pair([2, 33, 100], seed: 14)
+    let (q, cq) = pair([2, 33, 70], seed: 15)
+    expectClose(p.transposed(1, 2).matmul(q), cp.transposed(1, 2).matmul(cq), tolerance: 1e-5, "blocked, batched")
   }
 
   @Test func copiesCastsFillsAndIndexing() {
