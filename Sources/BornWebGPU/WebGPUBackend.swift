@@ -249,6 +249,10 @@ public enum WebGPU: Backend {
       }
       return
     }
+    if dtype == .bool, op == .logicalNot {
+      check { try packedBool("not", inputs: [(x, layout, .bool)], shape: layout.shape, into: out, expression: "!x0") }
+      return
+    }
     fallback("unary \(op) \(dtype)", inputs: [x], outputs: [out]) { i, o in
       CPU.unary(op, i[0], layout, into: o[0], dtype: dtype)
     }
@@ -264,6 +268,14 @@ public enum WebGPU: Backend {
         try elementwise(
           "binary.\(key)", inputs: [(a, aLayout), (b, bLayout)], output: (out, Layout(contiguous: aLayout.shape)),
           inputType: t, outputType: t, expression: e)
+      }
+      return
+    }
+    if dtype == .bool, let expression = [BinaryOp.and: "x0 && x1", .or: "x0 || x1", .xor: "x0 != x1"][op] {
+      check {
+        try packedBool(
+          "logic.\(op)", inputs: [(a, aLayout, .bool), (b, bLayout, .bool)], shape: aLayout.shape, into: out,
+          expression: expression)
       }
       return
     }

@@ -89,6 +89,13 @@ struct ConformanceTests {
     expectClose(
       g.indexSelect(axis: 1, index), c.indexSelect(axis: 1, Tensor<Int64, CPU>([3, 0, 5], shape: [3])), "indexSelect")
     expectClose(G.where(g .> 0, g, g * 2), C.where(c .> 0, c, c * 2), "where")
+    // Bool logic on packed bytes, with a broadcast operand and a view.
+    let (gm, cm) = (g .> 0, c .> 0)
+    let (gr, cr) = (g[0..<1] .< 10, c[0..<1] .< 10)
+    #expect((gm .& gr).toArray() == (cm .& cr).toArray())
+    #expect((gm .| gr.T.T).toArray() == (cm .| cr).toArray())
+    #expect((gm .^ gr).toArray() == (cm .^ cr).toArray())
+    #expect((.!gm.T).toArray() == (.!cm.T).toArray())
   }
 
   @Test func convolutionAndPooling() {
