@@ -509,3 +509,76 @@ extension WebGPU {
 extension String {
   fileprivate func replacingOccurrences(_ a: String, _ b: String) -> String { replacingOccurrencesOfWord(a, with: b) }
 }
+
+extension WebGPU {
+  /// Sort or top-k along `axis` by rank: each invocation counts the elements of its line that
+  /// come before it (NaN above every number; ties in original order, as on the CPU) and, when
+  /// its rank is below `keep`, writes its value and index there. Quadratic in the line length,
+  /// exact, and identical to the CPU's order.
+  static func rankSortKernel(
+    _ x: WebGPUStorage, _ layout: Layout, axis: Int, keep: Int, largestFirst: Bool, values: WebGPUStorage,
+    indices: WebGPUStorage
+  ) throws(WebGPUError) {
+    let shape = layout.shape
+    let n = shape[axis]
+    guard shape.elementCount > 0, keep > 0 else { return }
+    var outShape = shape
+    outShape[axis] = keep
+    let outStrides = Layout(contiguous: outShape).strides
+    var params: [UInt32] = [
+      UInt32(shape.elementCount), UInt32(n), UInt32(keep), UInt32(layout.strides[axis]), UInt32(outStrides[axis]),
+      UInt32(layout.offset), UInt32(largestFirst ? 1 : 0), UInt32(shape.count - 1),
+    ]
+    for a in (0..<shape.count).reversed() where a != axis {
+      params += [UInt32(shape[a]), UInt32(layout.strides[a]), UInt32(outStrides[a])]
+    }
+    let p = try gpu.upload(params)
+    try gpu.dispatch(
+      "rankSort.f32",
+      source: """
+        @group(0) @binding(0) var<storage, read> input: array<f32>;
+        @group(0) @binding(1) var<storage, read_write> values: array<f32>;
+        @group(0) @binding(2) var<storage, read_write> indices: array<u32>;
+        @group(0) @binding(3) var<storage, read> params: array<u32>;
+        \(WebGPUDevice.linearIndex)
+        // Whether element (a, j) comes before (b, i).
+        fn before(a: f32, j: u32, b: f32, i: u32) -> bool {
+          let an = is_nan(a);
+          let bn = is_nan(b);
+          if (an && bn) { return j < i; }
+          if (an || bn) { return select(bn, an, params[6] == 1u); }
+          if (a != b) { return select((a < b), (a > b), params[6] == 1u); }
+          return j < i;
+        }
+        @compute @workgroup_size(256)
+        fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                @builtin(num_workgroups) groups: vec3<u32>) {
+          let e = linear_index(wid, lid, groups);
+          if (e >= params[0]) { return; }
+          let n = params[1];
+          let i = e % n;
+          var rest = e / n;
+          var inBase = params[5];
+          var outBase = 0u;
+          for (var a = 0u; a < params[7]; a++) {
+            let size = params[8u + 3u * a];
+            let c = rest % size;
+            rest = rest / size;
+            inBase += c * params[9u + 3u * a];
+            outBase += c * params[10u + 3u * a];
+          }
+          let v = input[inBase + i * params[3]];
+          var rank = 0u;
+          for (var j = 0u; j < n; j++) {
+            if (before(input[inBase + j * params[3]], j, v, i)) { rank++; }
+          }
+          if (rank < params[2]) {
+            let o = outBase + rank * params[4];
+            values[o] = v;
+            indices[2u * o] = i;
+            indices[2u * o + 1u] = 0u;
+          }
+        }
+        """, buffers: [x.buffer, values.buffer, indices.buffer, p], workgroups: WebGPUDevice.grid(shape.elementCount))
+  }
+}

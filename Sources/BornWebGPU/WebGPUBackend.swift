@@ -457,6 +457,13 @@ public enum WebGPU: Backend {
     _ x: WebGPUStorage, _ layout: Layout, axis: Int, descending: Bool, values: WebGPUStorage, indices: WebGPUStorage,
     dtype: DType
   ) {
+    if dtype == .f32, x.buffer !== values.buffer {
+      check {
+        try rankSortKernel(
+          x, layout, axis: axis, keep: layout.shape[axis], largestFirst: descending, values: values, indices: indices)
+      }
+      return
+    }
     fallback("sort \(dtype)", inputs: [x], outputs: [values, indices]) { i, o in
       CPU.sort(i[0], layout, axis: axis, descending: descending, values: o[0], indices: o[1], dtype: dtype)
     }
@@ -466,6 +473,12 @@ public enum WebGPU: Backend {
     _ x: WebGPUStorage, _ layout: Layout, axis: Int, k: Int, largest: Bool, values: WebGPUStorage,
     indices: WebGPUStorage, dtype: DType
   ) {
+    if dtype == .f32, x.buffer !== values.buffer {
+      check {
+        try rankSortKernel(x, layout, axis: axis, keep: k, largestFirst: largest, values: values, indices: indices)
+      }
+      return
+    }
     fallback("topK \(dtype)", inputs: [x], outputs: [values, indices]) { i, o in
       CPU.topK(i[0], layout, axis: axis, k: k, largest: largest, values: o[0], indices: o[1], dtype: dtype)
     }

@@ -144,6 +144,20 @@ struct ConformanceTests {
       #expect(g.argmax(axis: axis).toArray() == c.argmax(axis: axis).toArray(), "argmax \(axis)")
       #expect(g.argmin(axis: axis).toArray() == c.argmin(axis: axis).toArray(), "argmin \(axis)")
     }
+    // Sorting and top-k with ties, NaN and a view, in both directions.
+    let sortable: [Float] = [3, 1, .nan, 3, -0.0, 0, 2, .nan, -5, 1, 1, 8]
+    let (gs, cs) = (G(sortable, shape: [2, 6]), C(sortable, shape: [2, 6]))
+    for descending in [false, true] {
+      for axis in [0, 1] {
+        let (gv, gi) = gs.sorted(axis: axis, descending: descending)
+        let (cv, ci) = cs.sorted(axis: axis, descending: descending)
+        #expect(gi.toArray() == ci.toArray(), "sort indices axis \(axis) descending \(descending)")
+        #expect(gv.toArray().map(\.bitPattern) == cv.toArray().map(\.bitPattern))
+      }
+      let (tv, ti) = gs.T.topK(2, axis: 0, largest: descending)
+      let (cv, ci) = cs.T.topK(2, axis: 0, largest: descending)
+      #expect(ti.toArray() == ci.toArray() && tv.toArray().map(\.bitPattern) == cv.toArray().map(\.bitPattern))
+    }
     let (x, cx) = pair([5, 6], seed: 30)
     let index: [Int64] = [5, 0, 2, 2, 1, 3, 4, 0, 5, 5]
     expectClose(
