@@ -62,7 +62,8 @@ struct WebGPUTests {
 
   @Test(arguments: [
     UnaryOp.neg, .abs, .exp, .log, .sqrt, .rsqrt, .square, .sin, .cos, .tanh, .sigmoid, .relu, .silu, .floor, .ceil,
-    .sign, .reciprocal, .leakyRelu(alpha: 0.1), .clamp(min: -0.5, max: 0.5), .powScalar(2.5), .erf, .log1p, .expm1,
+    .sign, .round, .reciprocal, .leakyRelu(alpha: 0.1), .clamp(min: -0.5, max: 0.5), .powScalar(2.5), .erf, .log1p,
+    .expm1,
     .gelu, .geluTanh, .softplus, .elu(alpha: 1.5),
   ])
   func unaryKernelMatchesCPU(_ op: UnaryOp) throws {
