@@ -90,7 +90,7 @@ final class ThreadPool: @unchecked Sendable {
       var spins = 0
       while remaining.load(ordering: .sequentiallyConsistent) > 0 {
         spins += 1
-        if spins > 1000 { sched_yield() }
+        if spins > 100_000 { sched_yield() }
       }
       job = nil
     }
@@ -102,7 +102,7 @@ final class ThreadPool: @unchecked Sendable {
     while true {
       var current = generation.load(ordering: .acquiring)
       var spins = 0
-      while current == seen && spins < 20_000 {
+      while current == seen && spins < 200_000 {
         spins += 1
         current = generation.load(ordering: .acquiring)
       }
