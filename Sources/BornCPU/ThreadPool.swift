@@ -9,9 +9,10 @@ import Synchronization
 ///
 /// `DispatchQueue.concurrentPerform` wakes pool threads on every call; for the short parallel
 /// regions of small ops (tens of microseconds) the caller often finished before a worker started,
-/// so two threads ran no faster than one. These workers spin briefly on an atomic generation
-/// counter after each region, so back-to-back regions start without a wake-up, and then sleep on
-/// a semaphore. One region runs at a time; a region requested while another runs (a nested
+/// so two threads ran no faster than one. These workers spin on an atomic generation counter
+/// after each region (up to 200,000 checks, a few hundred microseconds: longer than the serial
+/// stretches between the regions of a training step, which measured 10–30% faster than with a
+/// tenth of that), so back-to-back regions start without a wake-up, and then sleep on a semaphore. One region runs at a time; a region requested while another runs (a nested
 /// call, or another thread) runs on the calling thread alone.
 final class ThreadPool: @unchecked Sendable {
   static let shared = ThreadPool(workers: cpuThreadCount - 1)
