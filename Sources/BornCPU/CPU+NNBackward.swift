@@ -160,12 +160,21 @@ extension CPU {
     let total = wShape.elementCount
     dw.initialize(repeating: 0, count: total)
     let threads = Int(born_gemm_threads(og, kdim, spatial, Int32(cpuThreadCount)))
+    let useDotRows = T.self == Float.self && og * kdim <= 1024 && spatial >= 256
     func image(_ n: Int, _ cols: UnsafeMutablePointer<T>, _ acc: UnsafeMutablePointer<T>, _ threads: Int) {
       for gi in 0..<p.groups {
         let xBase = x + xl.offset + n * xl.strides[0] + gi * cg * xl.strides[1]
         im2col(xBase, xl, cg, h, w, kh, kw, oh, ow, p, cols)
         let aPtr = g + n * o * spatial + gi * og * spatial
         let cPtr = acc + gi * og * kdim
+        if useDotRows {
+          // Few outputs, long reduction: dot products of rows beat packing for the GEMM.
+          born_dot_rows_f32(
+            og, kdim, spatial, UnsafeRawPointer(aPtr).assumingMemoryBound(to: Float.self), spatial,
+            UnsafeRawPointer(cols).assumingMemoryBound(to: Float.self), spatial,
+            UnsafeMutableRawPointer(cPtr).assumingMemoryBound(to: Float.self), kdim)
+          continue
+        }
         parallelThreads(threads) { t in
           // B = colsᵀ: element (s, j) at cols[j * spatial + s].
           gemm(og, kdim, spatial, aPtr, spatial, 1, cols, 1, spatial, cPtr, kdim, 1, Int32(t), Int32(threads))

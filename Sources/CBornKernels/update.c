@@ -88,3 +88,63 @@ void born_adam_f32(BORN_ADAM_PARAMS) {
   default: adam_generic(p, g, m, v, vmax, out, n, beta1, beta2, shrink, wd, step_size, inv_bc2_root, eps);
   }
 }
+
+// C[i][j] += Σₖ A[i][k]·B[j][k] for row-major A (m×k) and B (n×k): dot products of rows, for
+// products with few outputs and a long reduction (convolution weight gradients), where packing
+// for the GEMM kernel costs more than the arithmetic. Blocks of 2 rows of A × 4 rows of B keep
+// 8 vector accumulators; each output's sum is reduced at the end, so the result does not depend
+// on how outputs are blocked.
+#define BORN_DOTROWS_BODY(VT, W)                                                                  \
+  for (long i = 0; i < m; i += 2) {                                                               \
+    const long ia = i, ib = i + 1 < m ? i + 1 : i;                                                \
+    for (long j = 0; j < n; j += 4) {                                                             \
+      long jj[4];                                                                                 \
+      for (int q = 0; q < 4; q++) jj[q] = j + q < n ? j + q : j;                                  \
+      VT acc[2][4];                                                                               \
+      for (int r = 0; r < 2; r++)                                                                 \
+        for (int q = 0; q < 4; q++) acc[r][q] = (VT)0;                                            \
+      long kk = 0;                                                                                \
+      for (; kk + W <= k; kk += W) {                                                              \
+        VT a0, a1, b[4];                                                                          \
+        __builtin_memcpy(&a0, a + ia * lda + kk, sizeof a0);                                      \
+        __builtin_memcpy(&a1, a + ib * lda + kk, sizeof a1);                                      \
+        for (int q = 0; q < 4; q++) __builtin_memcpy(&b[q], bm + jj[q] * ldb + kk, sizeof b[q]); \
+        for (int q = 0; q < 4; q++) {                                                             \
+          acc[0][q] += a0 * b[q];                                                                 \
+          acc[1][q] += a1 * b[q];                                                                 \
+        }                                                                                         \
+      }                                                                                           \
+      for (int r = 0; r < 2; r++) {                                                               \
+        const long row = r == 0 ? ia : ib;                                                        \
+        if (r == 1 && ib == ia) break;                                                            \
+        for (int q = 0; q < 4; q++) {                                                             \
+          if (j + q >= n) break;                                                                  \
+          float s = 0;                                                                            \
+          for (int l = 0; l < W; l++) s += acc[r][q][l];                                          \
+          for (long t = kk; t < k; t++) s += a[row * lda + t] * bm[jj[q] * ldb + t];              \
+          c[row * ldc + jj[q]] += s;                                                              \
+        }                                                                                         \
+      }                                                                                           \
+    }                                                                                             \
+  }
+
+#define BORN_DOTROWS_PARAMS                                                                       \
+  long m, long n, long k, const float *a, long lda, const float *bm, long ldb, float *c, long ldc
+
+static void dotrows_generic(BORN_DOTROWS_PARAMS) { BORN_DOTROWS_BODY(v8f, 4) }
+
+#if defined(__x86_64__) || defined(_M_X64)
+__attribute__((target("avx2,fma"))) static void dotrows_avx2(BORN_DOTROWS_PARAMS) { BORN_DOTROWS_BODY(v8x, 8) }
+__attribute__((target("avx512f"))) static void dotrows_avx512(BORN_DOTROWS_PARAMS) { BORN_DOTROWS_BODY(v16x, 16) }
+#endif
+
+void born_dot_rows_f32(BORN_DOTROWS_PARAMS) {
+  if (m <= 0 || n <= 0) return;
+  switch (born_isa_active()) {
+#if defined(__x86_64__) || defined(_M_X64)
+  case BORN_ISA_AVX512: dotrows_avx512(m, n, k, a, lda, bm, ldb, c, ldc); return;
+  case BORN_ISA_AVX2: dotrows_avx2(m, n, k, a, lda, bm, ldb, c, ldc); return;
+#endif
+  default: dotrows_generic(m, n, k, a, lda, bm, ldb, c, ldc);
+  }
+}

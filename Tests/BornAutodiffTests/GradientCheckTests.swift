@@ -236,3 +236,33 @@ struct Float32GradientTests {
     }
   }
 }
+
+/// The convolution weight gradient on the dot-product path (few outputs, 256+ output positions)
+/// against a direct double-precision sum.
+@Test func convWeightGradientOnTheDotRowsPath() {
+  var g = RandomGenerator(seed: 5)
+  let x = Tensor<Float, Autodiff<CPU>>((0..<(2 * 20 * 20)).map { _ in Float(g.nextNormal()) }, shape: [2, 1, 20, 20])
+  let w = Tensor<Float, Autodiff<CPU>>((0..<(6 * 25)).map { _ in Float(g.nextNormal()) }, shape: [6, 1, 5, 5])
+    .requiringGrad()
+  let y = x.conv2d(w)  // [2, 6, 16, 16]: 256 positions per image
+  let dy = (0..<y.shape.elementCount).map { _ in Float(g.nextNormal()) }
+  let grad = (y * Tensor(dy, shape: y.shape)).sum().backward()[w]!.toArray()
+  let xs = x.toArray()
+  var worst = 0.0
+  for o in 0..<6 {
+    for ki in 0..<5 {
+      for kj in 0..<5 {
+        var s = 0.0
+        for n in 0..<2 {
+          for i in 0..<16 {
+            for j in 0..<16 {
+              s += Double(dy[((n * 6 + o) * 16 + i) * 16 + j]) * Double(xs[n * 400 + (i + ki) * 20 + j + kj])
+            }
+          }
+        }
+        worst = max(worst, abs(s - Double(grad[o * 25 + ki * 5 + kj])) / max(abs(s), 1))
+      }
+    }
+  }
+  #expect(worst < 1e-5)
+}

@@ -136,6 +136,26 @@ struct KernelVariantTests {
     }
   }
 
+  /// Row dot products (A·Bᵀ) in every variant against a double-precision sum, with row counts
+  /// and a length that exercise the 2×4 blocks' remainders and the scalar tail.
+  @Test func dotRowsVariantsMatchDirectSums() {
+    let (m, n, k) = (5, 7, 133)
+    let a = random(m * k, seed: 21)
+    let b = random(n * k, seed: 22)
+    var reference = [Double](repeating: 0, count: m * n)
+    for i in 0..<m {
+      for j in 0..<n {
+        reference[i * n + j] = (0..<k).reduce(0.5) { $0 + Double(a[i * k + $1]) * Double(b[j * k + $1]) }
+      }
+    }
+    for isa in [BORN_ISA_GENERIC] + Self.variants {
+      var c = [Float](repeating: 0.5, count: m * n)
+      withVariant(isa) { born_dot_rows_f32(m, n, k, a, k, b, k, &c, n) }
+      let worst = zip(c, reference).map { abs(Double($0) - $1) }.max() ?? 0
+      #expect(worst < 1e-4, "\(String(cString: born_isa_name(isa))): \(worst)")
+    }
+  }
+
   @Test func sumAndSoftmaxVariantsMatchGeneric() {
     let x = random(100_003, seed: 3)
     let reference = withVariant(BORN_ISA_GENERIC) { born_sum_f32(x, x.count) }

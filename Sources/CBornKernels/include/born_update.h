@@ -18,6 +18,11 @@ void born_adam_f32(const float *p, const float *g, float *m, float *v, float *vm
                    float beta1, float beta2, float shrink, float wd, float step_size, float inv_bc2_root,
                    float eps);
 
+/// C[i][j] += Σₖ A[i][k]·B[j][k] for row-major A (m×k, row stride lda) and B (n×k, row
+/// stride ldb): the product A·Bᵀ computed as dot products of rows, for few outputs and long k.
+void born_dot_rows_f32(long m, long n, long k, const float *a, long lda, const float *bm, long ldb, float *c,
+                       long ldc);
+
 #ifdef __cplusplus
 }
 #endif
