@@ -125,8 +125,12 @@ func flat<E: TensorElement, B: Backend>(_ t: Tensor<E, B>) -> Tensor<E, B> {
 
 /// A state buffer the fused kernels may update in place: `existing` when it is a uniquely
 /// referenced flat buffer, a copy of it otherwise, or zeros shaped like `param`.
-func writable<E: TensorElement, B: Backend>(_ existing: Tensor<E, B>?, like param: Tensor<E, B>) -> Tensor<E, B> {
-  guard var t = existing else { return .zeros(param.shape, on: param.device) }
+func writable<E: TensorElement, B: Backend>(_ existing: consuming Tensor<E, B>?, like param: Tensor<E, B>) -> Tensor<
+  E, B
+> {
+  // Moved out of the parameter, so the buffer taken from the optimizer's slot is referenced
+  // once (a copy of the parameter would make every state buffer look shared and be copied).
+  guard var t = existing.take() else { return .zeros(param.shape, on: param.device) }
   if t.layout.isContiguous && t.layout.offset == 0 && B.isUniquelyReferenced(&t.storage) { return t }
   return t.copied()
 }
