@@ -305,3 +305,57 @@ extension WebGPU {
     if target !== out.buffer { gpu.copy(target, to: out.buffer, bytes: (backward ? n * c : n) * 4) }
   }
 }
+
+extension WebGPU {
+  /// Copies 1- or 2-byte elements (Bool, u8, i8, f16, bf16) into a contiguous destination
+  /// starting on a word boundary: each invocation assembles one 32-bit word from its 4 or 2
+  /// source elements, read through the source layout. Bits are moved, never converted.
+  static func packedCopy(
+    _ src: WebGPUStorage, _ srcLayout: Layout, into dst: WebGPUStorage, dstOffset: Int, elementBytes: Int
+  ) throws(WebGPUError) {
+    let shape = srcLayout.shape
+    let count = shape.elementCount
+    guard count > 0 else { return }
+    let perWord = 4 / elementBytes
+    let words = (count + perWord - 1) / perWord
+    let aliased = src.buffer === dst.buffer
+    let target = aliased ? try gpu.buffer(bytes: dst.buffer.byteCount) : dst.buffer
+    if aliased { gpu.copy(dst.buffer, to: target, bytes: dst.buffer.byteCount) }
+    let p = try gpu.upload(
+      stridedParams(count: count, shape: shape, [srcLayout]) + [UInt32(dstOffset / perWord), UInt32(count % perWord)])
+    let bits = 8 * elementBytes
+    let mask = elementBytes == 1 ? "0xffu" : "0xffffu"
+    try gpu.dispatch(
+      "packedCopy.\(elementBytes)",
+      source: """
+        @group(0) @binding(0) var<storage, read> in0: array<u32>;
+        @group(0) @binding(1) var<storage, read_write> output: array<u32>;
+        @group(0) @binding(2) var<storage, read> params: array<u32>;
+        \(WebGPUDevice.linearIndex)
+        fn element(e: u32) -> u32 {
+        \(stridedIndices(operands: 1, from: "e"))
+          return (in0[idx0 / \(perWord)u] >> (\(bits)u * (idx0 % \(perWord)u))) & \(mask);
+        }
+        @compute @workgroup_size(256)
+        fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                @builtin(num_workgroups) groups: vec3<u32>) {
+          let w = linear_index(wid, lid, groups);
+          let count = params[0];
+          if (w * \(perWord)u >= count) { return; }
+          let extra = 2u + 1u + 2u * params[1];
+          var word = 0u;
+          var keep = 0xffffffffu;
+          for (var j = 0u; j < \(perWord)u; j++) {
+            let e = w * \(perWord)u + j;
+            if (e >= count) { break; }
+            word = word | (element(e) << (\(bits)u * j));
+            keep = keep & ~(\(mask) << (\(bits)u * j));
+          }
+          let o = params[extra] + w;
+          // A last partial word keeps the destination's bytes beyond the tensor.
+          output[o] = (output[o] & keep) | word;
+        }
+        """, buffers: [src.buffer, target, p], workgroups: WebGPUDevice.grid(words))
+    if aliased { gpu.copy(target, to: dst.buffer, bytes: dst.buffer.byteCount) }
+  }
+}

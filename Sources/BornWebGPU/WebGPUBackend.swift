@@ -150,6 +150,11 @@ public enum WebGPU: Backend {
       }
       return
     }
+    let perWord = 4 / dtype.byteSize
+    if dtype.byteSize < 4, dstLayout.isContiguous, dstLayout.offset % perWord == 0 {
+      check { try packedCopy(src, srcLayout, into: dst, dstOffset: dstLayout.offset, elementBytes: dtype.byteSize) }
+      return
+    }
     fallback("copy \(dtype)", inputs: [src], outputs: [dst]) { i, o in
       CPU.copy(i[0], srcLayout, into: o[0], dstLayout, dtype: dtype)
     }

@@ -89,6 +89,20 @@ struct ConformanceTests {
     expectClose(
       g.indexSelect(axis: 1, index), c.indexSelect(axis: 1, Tensor<Int64, CPU>([3, 0, 5], shape: [3])), "indexSelect")
     expectClose(G.where(g .> 0, g, g * 2), C.where(c .> 0, c, c * 2), "where")
+    // Copies of 1- and 2-byte elements move bits on the GPU (views, odd sizes, a slice).
+    let fallbacksBefore = WebGPU.gpu.statistics.fallbacks
+    let bytes: [UInt8] = (0..<35).map { UInt8(($0 * 37) % 256) }
+    let gu = Tensor<UInt8, WebGPU>(bytes, shape: [5, 7])
+    let cu = Tensor<UInt8, CPU>(bytes, shape: [5, 7])
+    #expect(gu.T.contiguous().toArray() == cu.T.contiguous().toArray())
+    #expect(gu[1..., 2...].contiguous().toArray() == cu[1..., 2...].contiguous().toArray())
+    let halves = (0..<15).map { BFloat16(Float($0) * 0.37 - 2) }
+    let gb = Tensor<BFloat16, WebGPU>(halves, shape: [3, 5])
+    #expect(
+      gb.T.contiguous().toArray().map(\.bitPattern)
+        == Tensor<BFloat16, CPU>(halves, shape: [3, 5]).T.contiguous().toArray().map(\.bitPattern))
+    #expect((g .> 0).T.contiguous().toArray() == (c .> 0).T.contiguous().toArray())
+    #expect(WebGPU.gpu.statistics.fallbacks == fallbacksBefore)
     // Bool logic on packed bytes, with a broadcast operand and a view.
     let (gm, cm) = (g .> 0, c .> 0)
     let (gr, cr) = (g[0..<1] .< 10, c[0..<1] .< 10)
