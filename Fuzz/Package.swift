@@ -6,7 +6,10 @@ let package = Package(
   name: "BornFuzz",
   dependencies: [.package(name: "Born", path: "..")],
   targets: [
-    .executableTarget(name: "FuzzBornFile", dependencies: [.product(name: "BornIO", package: "Born")]),
-    .executableTarget(name: "FuzzSafeTensors", dependencies: [.product(name: "BornIO", package: "Born")]),
+    .target(name: "FuzzSupport", dependencies: [.product(name: "BornIO", package: "Born")]),
+    .executableTarget(
+      name: "FuzzBornFile", dependencies: ["FuzzSupport", .product(name: "BornIO", package: "Born")]),
+    .executableTarget(
+      name: "FuzzSafeTensors", dependencies: ["FuzzSupport", .product(name: "BornIO", package: "Born")]),
   ]
 )

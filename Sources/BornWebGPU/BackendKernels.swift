@@ -44,12 +44,6 @@ extension WebGPU {
     let shape = outLayout.shape
     let count = shape.elementCount
     guard count > 0 else { return }
-    let aliased = inputs.contains { $0.0.buffer === out.buffer }
-    let target = aliased ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
-    if aliased, outLayout.isContiguous == false || outLayout.offset != 0 {
-      // Elements the kernel does not write must keep their values.
-      gpu.copy(out.buffer, to: target, bytes: out.buffer.byteCount)
-    }
     let operands = inputs.map(\.1) + [outLayout]
     let p = try gpu.upload(stridedParams(count: count, shape: shape, operands))
     let n = inputs.count
@@ -77,8 +71,8 @@ extension WebGPU {
       """
     try gpu.dispatch(
       "ew.\(name).\(inputType).\(outputType).n\(n)", source: source,
-      buffers: inputs.map(\.0.buffer) + [target, p], workgroups: WebGPUDevice.grid(count))
-    if aliased { gpu.copy(target, to: out.buffer, bytes: out.buffer.byteCount) }
+      buffers: inputs.map(\.0.buffer) + [out.buffer, p], workgroups: WebGPUDevice.grid(count), output: inputs.count,
+      overwritesAll: outLayout.isContiguous && outLayout.offset == 0)
   }
 
   /// Sum, mean, product, max or min over `axes`: one workgroup per output element, 256
@@ -111,7 +105,6 @@ extension WebGPU {
       }
     let finish = op == .mean ? "partial[0] / f32(params[3])" : "partial[0]"
     let p = try gpu.upload(params)
-    let target = x.buffer === out.buffer ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
     try gpu.dispatch(
       "reduce.\(op).\(t)",
       source: """
@@ -155,8 +148,7 @@ extension WebGPU {
           }
           if (lid.x == 0u && o < params[0]) { output[o] = \(t)(\(finish)); }
         }
-        """, buffers: [x.buffer, target, p], workgroups: (Swift.min(outCount, 65_535), (outCount + 65_534) / 65_535, 1))
-    if target !== out.buffer { gpu.copy(target, to: out.buffer, bytes: out.buffer.byteCount) }
+        """, buffers: [x.buffer, out.buffer, p], workgroups: WebGPUDevice.rowGrid(outCount), output: 1)
   }
 
   /// Batched `C = A·B` through A's and B's strides (transposed views are read in place), 16×16
@@ -188,8 +180,6 @@ extension WebGPU {
       UInt32(bLayout.strides[r - 2]), UInt32(bLayout.strides[r - 1]),
     ]
     let p = try gpu.upload(params + offsets)
-    let aliased = out.buffer === a.buffer || out.buffer === b.buffer
-    let target = aliased ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
     var z = 0
     // At most 65,535 batches per dispatch (the z limit): rare, handled by the loop in `zBase`.
     while z < batches {
@@ -202,11 +192,10 @@ extension WebGPU {
       try gpu.dispatch(
         blocked ? "matmul.blocked64.\(t)" : "matmul.strided16.\(t)",
         source: blocked ? Self.blockedMatmulSource(t) : Self.tiledMatmulSource(t),
-        buffers: [a.buffer, b.buffer, target, p, base],
-        workgroups: blocked ? ((n + 63) / 64, (m + 63) / 64, slice) : ((n + 15) / 16, (m + 15) / 16, slice))
+        buffers: [a.buffer, b.buffer, out.buffer, p, base],
+        workgroups: blocked ? ((n + 63) / 64, (m + 63) / 64, slice) : ((n + 15) / 16, (m + 15) / 16, slice), output: 2)
       z += slice
     }
-    if aliased { gpu.copy(target, to: out.buffer, bytes: out.buffer.byteCount) }
   }
 
   /// Matmul bindings shared by both kernels: A, B, C, params (M, N, K, A's row and column
@@ -317,8 +306,6 @@ extension WebGPU {
     let p = try gpu.upload(floats.map(\.bitPattern) + [UInt32(count), vMax == nil ? 0 : 1])
     let vmaxBuffer: GPUBuffer
     if let vMax { vmaxBuffer = vMax.buffer } else { vmaxBuffer = try gpu.buffer(bytes: 4) }
-    let aliased = out.buffer === parameter.buffer || out.buffer === gradient.buffer
-    let target = aliased ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
     try gpu.dispatch(
       "adam.f32",
       source: """
@@ -349,8 +336,7 @@ extension WebGPU {
           }
           output[i] = p - (mi / (sqrt(vi) * bitcast<f32>(params[5]) + bitcast<f32>(params[6]))) * bitcast<f32>(params[4]);
         }
-        """, buffers: [parameter.buffer, gradient.buffer, m.buffer, v.buffer, vmaxBuffer, target, p],
-      workgroups: WebGPUDevice.grid(count))
-    if aliased { gpu.copy(target, to: out.buffer, bytes: count * 4) }
+        """, buffers: [parameter.buffer, gradient.buffer, m.buffer, v.buffer, vmaxBuffer, out.buffer, p],
+      workgroups: WebGPUDevice.grid(count), output: 5)
   }
 }

@@ -21,8 +21,6 @@ extension WebGPU {
     functions: String = "", body: String
   ) throws(WebGPUError) {
     guard count > 0 else { return }
-    let aliased = inputs.contains { $0 === output.buffer }
-    let target = aliased ? try gpu.buffer(bytes: output.buffer.byteCount) : output.buffer
     let p = try gpu.upload([UInt32(count)] + params)
     var decl = ""
     for (k, t) in inputTypes.enumerated() {
@@ -47,8 +45,7 @@ extension WebGPU {
         \(inputs.indices.map { "  _ = in\($0)[0];  // every binding stays in the automatic layout\n" }.joined())
         \(body)
         }
-        """, buffers: inputs + [target, p], workgroups: WebGPUDevice.grid(count))
-    if aliased { gpu.copy(target, to: output.buffer, bytes: count * 4) }
+        """, buffers: inputs + [output.buffer, p], workgroups: WebGPUDevice.grid(count), output: inputs.count)
   }
 
   /// Direct 2-D convolution. Parameters: x (N, C, H, W, offset, 4 strides), w (O, Cg, KH, KW,
@@ -136,8 +133,6 @@ extension WebGPU {
     let gyl = Layout(contiguous: gyShape)
     let params = nchw(xl) + nchw(gyl) + convParams(p) + (0..<4).map { UInt32(weightShape[$0]) }
     let pb = try gpu.upload([UInt32(count)] + params)
-    let target =
-      x.buffer === out.buffer || gy.buffer === out.buffer ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
     try gpu.dispatch(
       "conv2dBackwardWeight.f32",
       source: """
@@ -145,7 +140,8 @@ extension WebGPU {
         @group(0) @binding(1) var<storage, read> in1: array<f32>;
         @group(0) @binding(2) var<storage, read_write> output: array<f32>;
         @group(0) @binding(3) var<storage, read> params: array<u32>;
-        var<workgroup> partial: array<f32, 256>;
+        \(WebGPUDevice.linearIndex)
+        \(WebGPUDevice.workgroupReductions)
         fn P(k: u32) -> u32 { return params[k + 1u]; }
         fn Pi(k: u32) -> i32 { return i32(params[k + 1u]); }
         @compute @workgroup_size(256)
@@ -169,17 +165,10 @@ extension WebGPU {
               acc += xv * gv;
             }
           }
-          partial[lid.x] = acc;
-          workgroupBarrier();
-          for (var step = 128u; step > 0u; step = step / 2u) {
-            if (lid.x < step) { partial[lid.x] += partial[lid.x + step]; }
-            workgroupBarrier();
-          }
-          if (lid.x == 0u && e < params[0]) { output[e] = partial[0]; }
+          let total = workgroup_sum(lid.x, acc);
+          if (lid.x == 0u && e < params[0]) { output[e] = total; }
         }
-        """, buffers: [x.buffer, gy.buffer, target, pb],
-      workgroups: (Swift.min(count, 65_535), (count + 65_534) / 65_535, 1))
-    if target !== out.buffer { gpu.copy(target, to: out.buffer, bytes: count * 4) }
+        """, buffers: [x.buffer, gy.buffer, out.buffer, pb], workgroups: WebGPUDevice.rowGrid(count), output: 2)
   }
 
   static func poolParams(_ p: Pool2DParams) -> [UInt32] {
@@ -303,7 +292,6 @@ extension WebGPU {
     params.append(UInt32(shape.count - 1))
     for a in (0..<shape.count).reversed() where a != axis { params += [UInt32(shape[a]), UInt32(layout.strides[a])] }
     let p = try gpu.upload(params)
-    let target = x.buffer === out.buffer ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
     let better = op == .argmax ? "b > a" : "b < a"
     try gpu.dispatch(
       "argReduce.\(op).f32",
@@ -355,8 +343,7 @@ extension WebGPU {
             output[2u * row + 1u] = 0u;
           }
         }
-        """, buffers: [x.buffer, target, p], workgroups: (Swift.min(rows, 65_535), (rows + 65_534) / 65_535, 1))
-    if target !== out.buffer { gpu.copy(target, to: out.buffer, bytes: rows * 8) }
+        """, buffers: [x.buffer, out.buffer, p], workgroups: WebGPUDevice.rowGrid(rows), output: 1)
   }
 
   /// `out[p] = x[p with coordinate axis = index(p)]` over the output shape (f32 values, Int64

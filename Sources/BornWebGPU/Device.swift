@@ -246,8 +246,30 @@ public final class WebGPUDevice: @unchecked Sendable {
 
   /// Records one compute dispatch of kernel `name` (compiled from `source` once) over
   /// `buffers` bound at 0, 1, 2, ... in group 0.
+  ///
+  /// `output` is the binding the kernel writes. WebGPU forbids binding a buffer as writable and
+  /// readable in one dispatch, so when that buffer is also bound elsewhere (an op reusing an
+  /// input's storage in place) the kernel writes a temporary that is copied back after it;
+  /// `overwritesAll: false` first copies the buffer's contents in, for kernels that write only
+  /// part of it.
   func dispatch(
-    _ name: String, source: @autoclosure () -> String, buffers: [GPUBuffer], workgroups: (Int, Int, Int)
+    _ name: String, source: @autoclosure () -> String, buffers: [GPUBuffer], workgroups: (Int, Int, Int),
+    output: Int? = nil, overwritesAll: Bool = true
+  ) throws(WebGPUError) {
+    guard let output, buffers.indices.contains(where: { $0 != output && buffers[$0] === buffers[output] }) else {
+      return try record(name, source: source, buffers: buffers, workgroups: workgroups)
+    }
+    let original = buffers[output]
+    let temporary = try buffer(bytes: original.byteCount)
+    if !overwritesAll { copy(original, to: temporary, bytes: original.byteCount) }
+    var bound = buffers
+    bound[output] = temporary
+    try record(name, source: source, buffers: bound, workgroups: workgroups)
+    copy(temporary, to: original, bytes: original.byteCount)
+  }
+
+  func record(
+    _ name: String, source: () -> String, buffers: [GPUBuffer], workgroups: (Int, Int, Int)
   ) throws(WebGPUError) {
     let pipeline = try pipeline(name, source: source)
     var entries = buffers.enumerated().map { i, b in

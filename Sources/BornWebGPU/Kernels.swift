@@ -11,6 +11,44 @@ extension WebGPUDevice {
     return (x, (groups + x - 1) / x, 1)
   }
 
+  /// Workgroup-wide reductions for kernels with one 256-wide workgroup per row: each invocation
+  /// passes its partial value and all receive the total (NaN propagates through the max). Call
+  /// from uniform control flow; the trailing barrier lets a kernel call them one after another.
+  static let workgroupReductions = """
+    var<workgroup> partial: array<f32, 256>;
+    fn workgroup_sum(lid: u32, v: f32) -> f32 {
+      partial[lid] = v;
+      workgroupBarrier();
+      for (var step = 128u; step > 0u; step = step / 2u) {
+        if (lid < step) { partial[lid] = partial[lid] + partial[lid + step]; }
+        workgroupBarrier();
+      }
+      let total = partial[0];
+      workgroupBarrier();
+      return total;
+    }
+    fn workgroup_max(lid: u32, v: f32) -> f32 {
+      partial[lid] = v;
+      workgroupBarrier();
+      for (var step = 128u; step > 0u; step = step / 2u) {
+        if (lid < step) {
+          let a = partial[lid];
+          let b = partial[lid + step];
+          partial[lid] = select(max(a, b), a + b, is_nan(a) || is_nan(b));
+        }
+        workgroupBarrier();
+      }
+      let total = partial[0];
+      workgroupBarrier();
+      return total;
+    }
+    """
+
+  /// One workgroup per row for `rows` rows, spread over x and y (each at most 65,535).
+  static func rowGrid(_ rows: Int) -> (Int, Int, Int) {
+    (Swift.min(Swift.max(rows, 1), 65_535), (rows + 65_534) / 65_535, 1)
+  }
+
   /// The linear invocation index of a 2-D grid of 256-wide workgroups, and a NaN test on the
   /// bits (WGSL lets compilers assume `x != x` is false).
   static let linearIndex = """

@@ -37,8 +37,6 @@ extension WebGPU {
     let count = shape.elementCount
     guard count > 0 else { return }
     let words = (count + 3) / 4
-    let aliased = inputs.contains { $0.0.buffer === out.buffer }
-    let target = aliased ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
     let p = try gpu.upload(stridedParams(count: count, shape: shape, inputs.map(\.1)))
     let n = inputs.count
     var decl = ""
@@ -68,8 +66,7 @@ extension WebGPU {
       """
     try gpu.dispatch(
       "bool.\(name).\(inputs.map { "\($0.2)" }.joined(separator: "."))", source: source,
-      buffers: inputs.map(\.0.buffer) + [target, p], workgroups: WebGPUDevice.grid(words))
-    if aliased { gpu.copy(target, to: out.buffer, bytes: words * 4) }
+      buffers: inputs.map(\.0.buffer) + [out.buffer, p], workgroups: WebGPUDevice.grid(words), output: inputs.count)
   }
 
   /// The WGSL test for a comparison of `x0` and `x1` with Born's NaN rules (false, except
@@ -107,8 +104,6 @@ extension WebGPU {
     let shape = aLayout.shape
     let count = shape.elementCount
     guard count > 0 else { return }
-    let aliased = [cond, a, b].contains { $0.buffer === out.buffer }
-    let target = aliased ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
     let p = try gpu.upload(stridedParams(count: count, shape: shape, [condLayout, aLayout, bLayout]))
     let t = arrayType(dtype)
     let store =
@@ -135,8 +130,8 @@ extension WebGPU {
           let c = bool_at(idx0, in0[idx0 / 4u]);
           \(store)
         }
-        """, buffers: [cond.buffer, a.buffer, b.buffer, target, p], workgroups: WebGPUDevice.grid(count))
-    if aliased { gpu.copy(target, to: out.buffer, bytes: out.buffer.byteCount) }
+        """, buffers: [cond.buffer, a.buffer, b.buffer, out.buffer, p], workgroups: WebGPUDevice.grid(count),
+      output: 3)
   }
 
   /// Softmax or log-softmax along `axis`: one workgroup per row (all other coordinates), three
@@ -156,7 +151,6 @@ extension WebGPU {
       params += [UInt32(shape[a]), UInt32(layout.strides[a]), UInt32(outStrides[a])]
     }
     let p = try gpu.upload(params)
-    let target = x.buffer === out.buffer ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
     let result = log ? "v - m - log(s)" : "exp(v - m) / s"
     try gpu.dispatch(
       "softmax.\(log ? "log" : "exp").\(t)",
@@ -165,28 +159,8 @@ extension WebGPU {
         @group(0) @binding(0) var<storage, read> input: array<\(t)>;
         @group(0) @binding(1) var<storage, read_write> output: array<\(t)>;
         @group(0) @binding(2) var<storage, read> params: array<u32>;
-        var<workgroup> partial: array<f32, 256>;
         \(WebGPUDevice.linearIndex)
-        fn reduce_max(lid: u32) -> f32 {
-          workgroupBarrier();
-          for (var step = 128u; step > 0u; step = step / 2u) {
-            if (lid < step) {
-              let a = partial[lid];
-              let b = partial[lid + step];
-              partial[lid] = select(max(a, b), a + b, is_nan(a) || is_nan(b));
-            }
-            workgroupBarrier();
-          }
-          return partial[0];
-        }
-        fn reduce_sum(lid: u32) -> f32 {
-          workgroupBarrier();
-          for (var step = 128u; step > 0u; step = step / 2u) {
-            if (lid < step) { partial[lid] = partial[lid] + partial[lid + step]; }
-            workgroupBarrier();
-          }
-          return partial[0];
-        }
+        \(WebGPUDevice.workgroupReductions)
         @compute @workgroup_size(256)
         fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                 @builtin(num_workgroups) groups: vec3<u32>) {
@@ -208,20 +182,16 @@ extension WebGPU {
             let v = f32(input[inBase + j * params[2]]);
             m = select(max(m, v), v, is_nan(v));
           }
-          partial[lid.x] = m;
-          m = reduce_max(lid.x);
-          workgroupBarrier();
+          m = workgroup_max(lid.x, m);
           var s = 0.0;
           for (var j = lid.x; j < n; j += 256u) { s += exp(f32(input[inBase + j * params[2]]) - m); }
-          partial[lid.x] = s;
-          s = reduce_sum(lid.x);
+          s = workgroup_sum(lid.x, s);
           for (var j = lid.x; j < n; j += 256u) {
             let v = f32(input[inBase + j * params[2]]);
             output[outBase + j * params[3]] = \(t)(\(result));
           }
         }
-        """, buffers: [x.buffer, target, p], workgroups: (Swift.min(rows, 65_535), (rows + 65_534) / 65_535, 1))
-    if target !== out.buffer { gpu.copy(target, to: out.buffer, bytes: out.buffer.byteCount) }
+        """, buffers: [x.buffer, out.buffer, p], workgroups: WebGPUDevice.rowGrid(rows), output: 1)
   }
 
   /// Per-row cross-entropy (`backward: false`) or its gradient: one workgroup per sample.
@@ -241,8 +211,6 @@ extension WebGPU {
     let backward = gradient != nil
     let g: GPUBuffer
     if let gradient { g = gradient.buffer } else { g = try gpu.buffer(bytes: 4) }
-    let target =
-      [logits, targets].contains { $0.buffer === out.buffer } ? try gpu.buffer(bytes: out.buffer.byteCount) : out.buffer
     let finish =
       backward
       ? """
@@ -267,8 +235,8 @@ extension WebGPU {
         @group(0) @binding(2) var<storage, read> grad: array<f32>;
         @group(0) @binding(3) var<storage, read_write> output: array<f32>;
         @group(0) @binding(4) var<storage, read> params: array<u32>;
-        var<workgroup> partial: array<f32, 256>;
         \(WebGPUDevice.linearIndex)
+        \(WebGPUDevice.workgroupReductions)
         @compute @workgroup_size(256)
         fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                 @builtin(num_workgroups) groups: vec3<u32>) {
@@ -281,28 +249,13 @@ extension WebGPU {
           let ignored = t.x == params[7] && t.y == params[8];
           var m = bitcast<f32>(0xff800000u);
           for (var j = lid.x; j < n; j += 256u) { m = max(m, logits[base + j * params[3]]); }
-          partial[lid.x] = m;
-          workgroupBarrier();
-          for (var step = 128u; step > 0u; step = step / 2u) {
-            if (lid.x < step) { partial[lid.x] = max(partial[lid.x], partial[lid.x + step]); }
-            workgroupBarrier();
-          }
-          m = partial[0];
-          workgroupBarrier();
+          m = workgroup_max(lid.x, m);
           var s = 0.0;
           for (var j = lid.x; j < n; j += 256u) { s += exp(logits[base + j * params[3]] - m); }
-          partial[lid.x] = s;
-          workgroupBarrier();
-          for (var step = 128u; step > 0u; step = step / 2u) {
-            if (lid.x < step) { partial[lid.x] = partial[lid.x] + partial[lid.x + step]; }
-            workgroupBarrier();
-          }
-          s = partial[0];
+          s = workgroup_sum(lid.x, s);
           \(finish)
         }
-        """, buffers: [logits.buffer, targets.buffer, g, target, p],
-      workgroups: (Swift.min(n, 65_535), (n + 65_534) / 65_535, 1))
-    if target !== out.buffer { gpu.copy(target, to: out.buffer, bytes: (backward ? n * c : n) * 4) }
+        """, buffers: [logits.buffer, targets.buffer, g, out.buffer, p], workgroups: WebGPUDevice.rowGrid(n), output: 3)
   }
 }
 
@@ -318,9 +271,6 @@ extension WebGPU {
     guard count > 0 else { return }
     let perWord = 4 / elementBytes
     let words = (count + perWord - 1) / perWord
-    let aliased = src.buffer === dst.buffer
-    let target = aliased ? try gpu.buffer(bytes: dst.buffer.byteCount) : dst.buffer
-    if aliased { gpu.copy(dst.buffer, to: target, bytes: dst.buffer.byteCount) }
     let p = try gpu.upload(
       stridedParams(count: count, shape: shape, [srcLayout]) + [UInt32(dstOffset / perWord), UInt32(count % perWord)])
     let bits = 8 * elementBytes
@@ -355,7 +305,7 @@ extension WebGPU {
           // A last partial word keeps the destination's bytes beyond the tensor.
           output[o] = (output[o] & keep) | word;
         }
-        """, buffers: [src.buffer, target, p], workgroups: WebGPUDevice.grid(words))
-    if aliased { gpu.copy(target, to: dst.buffer, bytes: dst.buffer.byteCount) }
+        """, buffers: [src.buffer, dst.buffer, p], workgroups: WebGPUDevice.grid(words), output: 1,
+      overwritesAll: false)
   }
 }

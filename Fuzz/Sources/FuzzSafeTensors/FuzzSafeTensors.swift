@@ -1,14 +1,12 @@
 import BornIO
+import FuzzSupport
 
 /// libFuzzer entry point: any bytes must be either read or rejected with a `ModelFileError`.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func LLVMFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   let file = FileBytes(bytes: Array(UnsafeBufferPointer(start: data, count: size)), path: "fuzz.safetensors")
   guard let contents = try? SafeTensors.parse(file) else { return 0 }
-  var sum: UInt8 = 0
-  for name in contents.names {
-    contents.tensors[name]!.withUnsafeBytes { for b in $0 { sum &+= b } }
-  }
+  touchEveryByte(contents)
   // Whatever was accepted must serialize back to a file that reads the same.
   if let again = try? SafeTensors.parse(
     FileBytes(bytes: SafeTensors.serialize(contents.tensors, metadata: contents.metadata)))
@@ -21,16 +19,7 @@ public func LLVMFuzzerTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) ->
   return 0
 }
 
-@_silgen_name("LLVMFuzzerRunDriver")
-func runFuzzerDriver(
-  _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-  _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
-) -> CInt
-
-/// SwiftPM links executables with `main` aliased to this symbol; it hands control to libFuzzer.
 @_cdecl("FuzzSafeTensors_main")
 public func fuzzerMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
-  var argc = argc
-  var argv = argv
-  return runFuzzerDriver(&argc, &argv) { data, size in LLVMFuzzerTestOneInput(data, size) }
+  runLibFuzzer(argc, argv) { data, size in LLVMFuzzerTestOneInput(data, size) }
 }
