@@ -17,6 +17,8 @@ struct BenchTrain: ParsableCommand {
   @Option(help: "Timed steps per case on each side.") var steps = 100
   @Flag(help: "Also print Born's time split into forward, backward and optimizer step.") var breakdown = false
   @Option(help: "The Python interpreter for the peer.") var python = "python3"
+  @Option(help: "Run only the cases whose name contains this text (for example \"lenet\" or \"256\").")
+  var only: String?
 
   struct Case {
     var name: String
@@ -36,7 +38,9 @@ struct BenchTrain: ParsableCommand {
     var manifest = ""
     var results: [String: (Double, [Double])] = [:]
     var g = RandomGenerator(seed: 7)
-    for (i, c) in Self.cases.enumerated() {
+    let cases = Self.cases.filter { c in only.map { c.name.contains($0) } ?? true }
+    if cases.isEmpty { throw ValidationError("no case matches --only \(only ?? "")") }
+    for (i, c) in cases.enumerated() {
       let x = Tensor<Float, CPU>.randn([c.batch, 1, 28, 28], using: &g)
       let y = Tensor<Int64, CPU>.randint(0, 10, [c.batch], using: &g)
       try x.toArray().withUnsafeBytes { Data($0) }.write(to: dir.appendingPathComponent("x\(i).f32"))
@@ -62,7 +66,7 @@ struct BenchTrain: ParsableCommand {
       print("Born \(CPU.kernelVariant) kernels, \(cpuThreadCount) threads; peer: \(info ?? problem ?? "torch")")
       print("case                born        torch       ratio" + (breakdown ? "   forward / backward / step" : ""))
     }
-    for c in Self.cases {
+    for c in cases {
       let (b, parts) = results[c.name]!
       let p = peer[c.name]
       let ratio = p.map { b / $0 }

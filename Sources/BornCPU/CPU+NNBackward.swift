@@ -213,7 +213,7 @@ extension CPU {
       let g = window(h, w, oh, ow, params)
       let (px, pg, pd) = (x.const(Float.self), gradOut.const(Float.self), out.typed(Float.self))
       let l = xLayout
-      pd.initialize(repeating: 0, count: l.elementCount)
+      // The kernels write whole planes, zeros included.
       let grain = Swift.max(1, (1 << 15) / Swift.max(oh * ow * params.kernel.0 * params.kernel.1, 1))
       parallelFor(l.shape[0] * c, grain: grain) { r in
         withUnsafePointer(to: g) { gp in

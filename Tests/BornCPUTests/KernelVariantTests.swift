@@ -176,6 +176,82 @@ struct KernelVariantTests {
     #expect(born_sum_f32(ones, ones.count) == 16_777_216)
   }
 
+  /// The 2×2 max-pool gradient (vectorized for AVX-512) against a direct scan of each window,
+  /// on values with many ties and NaNs, plane widths that leave partial vector steps, and
+  /// planes with a row and column no window covers.
+  @Test func maxPoolBackwardVariantsMatchDirectScan() {
+    var g = RandomGenerator(seed: 31)
+    for (h, w) in [(8, 8), (7, 9), (6, 38), (24, 24), (2, 34)] {
+      let choices: [Float] = [-1, 0, 1, 2, .nan, 2, 1]
+      let x = (0..<(h * w)).map { _ in choices[Int(g.next() % UInt64(choices.count))] }
+      let (oh, ow) = (h / 2, w / 2)
+      let gout = (0..<(oh * ow)).map { Float($0 + 1) }
+      var expected = [Float](repeating: 0, count: h * w)
+      for oy in 0..<oh {
+        for ox in 0..<ow {
+          let at = [
+            (2 * oy) * w + 2 * ox, (2 * oy) * w + 2 * ox + 1, (2 * oy + 1) * w + 2 * ox, (2 * oy + 1) * w + 2 * ox + 1,
+          ]
+          let largest = at.map { x[$0] }.max()!
+          let best = at.first { x[$0].isNaN } ?? at.first { x[$0] == largest }!
+          expected[best] = gout[oy * ow + ox]
+        }
+      }
+      var window = born_window(
+        h: h, w: w, kh: 2, kw: 2, oh: oh, ow: ow, stride_h: 2, stride_w: 2, pad_h: 0, pad_w: 0, dil_h: 1, dil_w: 1)
+      for isa in [BORN_ISA_GENERIC] + Self.variants {
+        var dx = [Float](repeating: .nan, count: h * w)
+        withVariant(isa) { born_maxpool_backward_f32(x, w, 1, &window, gout, &dx) }
+        #expect(dx == expected, "\(String(cString: born_isa_name(isa))) on \(h)×\(w)")
+      }
+    }
+  }
+
+  /// im2col and its adjoint on the unpadded unit-stride path (compiled per variant) against
+  /// direct indexing, dilation included.
+  @Test func im2colVariantsMatchDirectIndexing() {
+    let (c, h, w, kh, kw, dil) = (3, 9, 13, 3, 2, 2)
+    let (oh, ow) = (h - (kh - 1) * dil, w - (kw - 1) * dil)
+    let x = random(c * h * w, seed: 41)
+    var expected = [Float]()
+    for ci in 0..<c {
+      for ki in 0..<kh {
+        for kj in 0..<kw {
+          for oy in 0..<oh {
+            for ox in 0..<ow { expected.append(x[(ci * h + oy + ki * dil) * w + ox + kj * dil]) }
+          }
+        }
+      }
+    }
+    var added = [Float](repeating: 0, count: c * h * w)
+    var index = 0
+    for ci in 0..<c {
+      for ki in 0..<kh {
+        for kj in 0..<kw {
+          for oy in 0..<oh {
+            for ox in 0..<ow {
+              added[(ci * h + oy + ki * dil) * w + ox + kj * dil] += expected[index]
+              index += 1
+            }
+          }
+        }
+      }
+    }
+    var window = born_window(
+      h: h, w: w, kh: kh, kw: kw, oh: oh, ow: ow, stride_h: 1, stride_w: 1, pad_h: 0, pad_w: 0, dil_h: dil,
+      dil_w: dil)
+    for isa in [BORN_ISA_GENERIC] + Self.variants {
+      var cols = [Float](repeating: .nan, count: expected.count)
+      var back = [Float](repeating: 0, count: x.count)
+      withVariant(isa) {
+        born_im2col_f32(x, h * w, w, 1, c, &window, &cols)
+        born_col2im_add_f32(cols, c, &window, &back)
+      }
+      #expect(cols == expected, "\(String(cString: born_isa_name(isa)))")
+      #expect(back == added, "\(String(cString: born_isa_name(isa)))")
+    }
+  }
+
   @Test func halfConversionsMatchGeneric() {
     var bits: [UInt16] = (0..<65536).map { UInt16($0) }
     var f = [Float](repeating: 0, count: bits.count)

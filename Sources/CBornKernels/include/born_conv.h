@@ -28,8 +28,8 @@ void born_col2im_add_f32(const float *cols, long channels, const born_window *g,
 /// NaN propagates; padding counts as -inf.
 void born_maxpool_f32(const float *x, long sh, long sw, const born_window *g, float *out);
 
-/// Adds each output gradient to the input position of its window's first maximum
-/// (dx is a contiguous [h, w] plane).
+/// Writes the input gradient of max pooling into dx (a contiguous [h, w] plane): each output
+/// gradient goes to the input position of its window's first maximum, the rest is 0.
 void born_maxpool_backward_f32(const float *x, long sh, long sw, const born_window *g, const float *gout,
                                float *dx);
 
@@ -37,7 +37,8 @@ void born_maxpool_backward_f32(const float *x, long sh, long sw, const born_wind
 void born_avgpool_f32(const float *x, long sh, long sw, const born_window *g, int count_include_pad,
                       float *out);
 
-/// Spreads each output gradient evenly over its window (dx is a contiguous [h, w] plane).
+/// Writes the input gradient of average pooling into dx (a contiguous [h, w] plane): each output
+/// gradient spread evenly over its window.
 void born_avgpool_backward_f32(const born_window *g, int count_include_pad, const float *gout, float *dx);
 
 #ifdef __cplusplus
