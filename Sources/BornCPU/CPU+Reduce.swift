@@ -148,6 +148,17 @@ extension CPU {
       plan.forEachRow(grain: Swift.max(1, (1 << 15) / Swift.max(n, 1))) { off, rows, st in
         let o = out + off[0]
         let base = x + off[1]
+        if stride != 1 && st[1] == 1 {
+          // Neighbouring outputs read neighbouring inputs (a column sum such as a bias
+          // gradient): sweep the run a row of outputs at a time, which vectorizes. Each output
+          // still combines its elements in run order, so results equal the per-output loop's.
+          for i in 0..<rows { o[i] = identity }
+          for k in 0..<n {
+            let line = base + k * stride
+            for i in 0..<rows { o[i] = combine(o[i], line[i]) }
+          }
+          return
+        }
         for i in 0..<rows { o[i] = reduceRun(base + i * st[1], n, stride) }
       }
       return
