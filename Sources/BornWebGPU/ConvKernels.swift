@@ -16,18 +16,20 @@ extension WebGPU {
 
   /// Runs a kernel with one invocation per element of a contiguous output of `count` elements;
   /// `body` computes `output[i]` from `params` (layout described by the caller).
+  /// `output` holds `outputType` elements (f32 or f16); bodies store through `OUT(...)`.
   static func perOutput(
-    _ name: String, inputs: [GPUBuffer], inputTypes: [String], output: WebGPUStorage, count: Int, params: [UInt32],
-    functions: String = "", body: String
+    _ name: String, inputs: [GPUBuffer], inputTypes: [String], output: WebGPUStorage, outputType: String = "f32",
+    count: Int, params: [UInt32], functions: String = "", body: String
   ) throws(WebGPUError) {
     guard count > 0 else { return }
     let p = try gpu.upload([UInt32(count)] + params)
-    var decl = ""
+    var decl = (inputTypes + [outputType]).contains("f16") ? "enable f16;\n" : ""
+    decl += "alias OUT = \(outputType);\n"
     for (k, t) in inputTypes.enumerated() {
       decl += "@group(0) @binding(\(k)) var<storage, read> in\(k): array<\(t)>;\n"
     }
     let n = inputs.count
-    decl += "@group(0) @binding(\(n)) var<storage, read_write> output: array<f32>;\n"
+    decl += "@group(0) @binding(\(n)) var<storage, read_write> output: array<OUT>;\n"
     decl += "@group(0) @binding(\(n + 1)) var<storage, read> params: array<u32>;\n"
     try gpu.dispatch(
       name,
@@ -52,10 +54,11 @@ extension WebGPU {
   /// offset, 4 strides), stride, padding, dilation, groups, OH, OW.
   static func conv2dKernel(
     _ x: WebGPUStorage, _ xl: Layout, _ w: WebGPUStorage, _ wl: Layout, _ p: Conv2DParams, into out: WebGPUStorage,
-    _ outShape: Shape
+    _ outShape: Shape, type t: String
   ) throws(WebGPUError) {
     try perOutput(
-      "conv2d.f32", inputs: [x.buffer, w.buffer], inputTypes: ["f32", "f32"], output: out, count: outShape.elementCount,
+      "conv2d.\(t)", inputs: [x.buffer, w.buffer], inputTypes: [t, t], output: out, outputType: t,
+      count: outShape.elementCount,
       params: nchw(xl) + nchw(wl) + convParams(p) + [UInt32(outShape[2]), UInt32(outShape[3])],
       body: """
           let OW = P(26u); let OH = P(25u); let O = P(9u);
@@ -70,24 +73,24 @@ extension WebGPU {
               for (var kj = 0u; kj < KW; kj++) {
                 let wi = i32(oj * P(19u) + kj * P(23u)) - Pi(21u);
                 if (wi < 0 || wi >= Pi(3u)) { continue; }
-                let xv = in0[P(4u) + n * P(5u) + (g * Cg + c) * P(6u) + u32(hi) * P(7u) + u32(wi) * P(8u)];
-                let wv = in1[P(13u) + o * P(14u) + c * P(15u) + ki * P(16u) + kj * P(17u)];
+                let xv = f32(in0[P(4u) + n * P(5u) + (g * Cg + c) * P(6u) + u32(hi) * P(7u) + u32(wi) * P(8u)]);
+                let wv = f32(in1[P(13u) + o * P(14u) + c * P(15u) + ki * P(16u) + kj * P(17u)]);
                 acc += xv * wv;
               }
             }
           }
-          output[i] = acc;
+          output[i] = OUT(acc);
         """)
   }
 
   /// Gradient of conv2d with respect to its input, gathered per input element.
   static func conv2dBackwardInputKernel(
     _ gy: WebGPUStorage, _ gyShape: Shape, _ w: WebGPUStorage, _ wl: Layout, _ p: Conv2DParams,
-    into out: WebGPUStorage, inputShape: Shape
+    into out: WebGPUStorage, inputShape: Shape, type t: String
   ) throws(WebGPUError) {
     let gyl = Layout(contiguous: gyShape)
     try perOutput(
-      "conv2dBackwardInput.f32", inputs: [gy.buffer, w.buffer], inputTypes: ["f32", "f32"], output: out,
+      "conv2dBackwardInput.\(t)", inputs: [gy.buffer, w.buffer], inputTypes: [t, t], output: out, outputType: t,
       count: inputShape.elementCount,
       params: nchw(gyl) + nchw(wl) + convParams(p) + (0..<4).map { UInt32(inputShape[$0]) },
       body: """
@@ -112,13 +115,13 @@ extension WebGPU {
               if (oj >= OW) { continue; }
               for (var oo = 0u; oo < Og; oo++) {
                 let o = g * Og + oo;
-                let gv = in0[P(4u) + n * P(5u) + o * P(6u) + u32(oi) * P(7u) + u32(oj) * P(8u)];
-                let wv = in1[P(13u) + o * P(14u) + c * P(15u) + ki * P(16u) + kj * P(17u)];
+                let gv = f32(in0[P(4u) + n * P(5u) + o * P(6u) + u32(oi) * P(7u) + u32(oj) * P(8u)]);
+                let wv = f32(in1[P(13u) + o * P(14u) + c * P(15u) + ki * P(16u) + kj * P(17u)]);
                 acc += gv * wv;
               }
             }
           }
-          output[i] = acc;
+          output[i] = OUT(acc);
         """)
   }
 
@@ -126,7 +129,7 @@ extension WebGPU {
   /// over batch and output positions.
   static func conv2dBackwardWeightKernel(
     _ x: WebGPUStorage, _ xl: Layout, _ gy: WebGPUStorage, _ gyShape: Shape, _ p: Conv2DParams,
-    into out: WebGPUStorage, weightShape: Shape
+    into out: WebGPUStorage, weightShape: Shape, type t: String
   ) throws(WebGPUError) {
     let count = weightShape.elementCount
     guard count > 0 else { return }
@@ -134,11 +137,12 @@ extension WebGPU {
     let params = nchw(xl) + nchw(gyl) + convParams(p) + (0..<4).map { UInt32(weightShape[$0]) }
     let pb = try gpu.upload([UInt32(count)] + params)
     try gpu.dispatch(
-      "conv2dBackwardWeight.f32",
+      "conv2dBackwardWeight.\(t)",
       source: """
-        @group(0) @binding(0) var<storage, read> in0: array<f32>;
-        @group(0) @binding(1) var<storage, read> in1: array<f32>;
-        @group(0) @binding(2) var<storage, read_write> output: array<f32>;
+        \(t == "f16" ? "enable f16;" : "")
+        @group(0) @binding(0) var<storage, read> in0: array<\(t)>;
+        @group(0) @binding(1) var<storage, read> in1: array<\(t)>;
+        @group(0) @binding(2) var<storage, read_write> output: array<\(t)>;
         @group(0) @binding(3) var<storage, read> params: array<u32>;
         \(WebGPUDevice.linearIndex)
         \(WebGPUDevice.workgroupReductions)
@@ -160,13 +164,13 @@ extension WebGPU {
               let hi = i32(oi * P(18u) + ki * P(22u)) - Pi(20u);
               let wi = i32(oj * P(19u) + kj * P(23u)) - Pi(21u);
               if (hi < 0 || hi >= Pi(2u) || wi < 0 || wi >= Pi(3u)) { continue; }
-              let xv = in0[P(4u) + n * P(5u) + (g * Cg + c) * P(6u) + u32(hi) * P(7u) + u32(wi) * P(8u)];
-              let gv = in1[P(13u) + n * P(14u) + o * P(15u) + oi * P(16u) + oj * P(17u)];
+              let xv = f32(in0[P(4u) + n * P(5u) + (g * Cg + c) * P(6u) + u32(hi) * P(7u) + u32(wi) * P(8u)]);
+              let gv = f32(in1[P(13u) + n * P(14u) + o * P(15u) + oi * P(16u) + oj * P(17u)]);
               acc += xv * gv;
             }
           }
           let total = workgroup_sum(lid.x, acc);
-          if (lid.x == 0u && e < params[0]) { output[e] = total; }
+          if (lid.x == 0u && e < params[0]) { output[e] = \(t)(total); }
         }
         """, buffers: [x.buffer, gy.buffer, out.buffer, pb], workgroups: WebGPUDevice.rowGrid(count), output: 2)
   }
@@ -193,7 +197,7 @@ extension WebGPU {
         for (var kj = 0u; kj < P(10u); kj++) {
           let wi = w0 + i32(kj * P(16u));
           if (wi < 0 || wi >= Pi(3u)) { continue; }
-          let v = in0[base + u32(hi) * P(7u) + u32(wi) * P(8u)];
+          let v = f32(in0[base + u32(hi) * P(7u) + u32(wi) * P(8u)]);
           let position = f32(u32(hi) * P(3u) + u32(wi));
           if (is_nan(v)) { return vec2<f32>(v, position); }
           if (at < 0.0 || v > m) { m = v; at = position; }
@@ -218,38 +222,40 @@ extension WebGPU {
       let w1 = min(w0 + Pi(10u), Pi(3u) + Pi(14u));
       var s = 0.0;
       for (var hi = max(h0, 0); hi < min(h1, Pi(2u)); hi++) {
-        for (var wi = max(w0, 0); wi < min(w1, Pi(3u)); wi++) { s += in0[base + u32(hi) * P(7u) + u32(wi) * P(8u)]; }
+        for (var wi = max(w0, 0); wi < min(w1, Pi(3u)); wi++) { s += f32(in0[base + u32(hi) * P(7u) + u32(wi) * P(8u)]); }
       }
       return s;
     }
     """
 
   static func pool2dKernel(
-    _ kind: PoolKind, _ x: WebGPUStorage, _ xl: Layout, _ p: Pool2DParams, into out: WebGPUStorage, _ outShape: Shape
+    _ kind: PoolKind, _ x: WebGPUStorage, _ xl: Layout, _ p: Pool2DParams, into out: WebGPUStorage, _ outShape: Shape,
+    type t: String
   ) throws(WebGPUError) {
     let value = kind == .max ? "window_max(base, oi, oj).x" : "window_sum(base, oi, oj) / window_divisor(oi, oj)"
     try perOutput(
-      "pool2d.\(kind).f32", inputs: [x.buffer], inputTypes: ["f32"], output: out, count: outShape.elementCount,
+      "pool2d.\(kind).\(t)", inputs: [x.buffer], inputTypes: [t], output: out, outputType: t,
+      count: outShape.elementCount,
       params: nchw(xl) + poolParams(p) + [UInt32(outShape[2]), UInt32(outShape[3])], functions: poolWindow,
       body: """
           let OW = P(19u); let OH = P(18u);
           let oj = i % OW; let oi = (i / OW) % OH; let c = (i / (OW * OH)) % P(1u); let n = i / (OW * OH * P(1u));
           let base = window_base(n, c);
-          output[i] = \(value);
+          output[i] = OUT(\(value));
         """)
   }
 
   /// Pooling gradient, gathered per input element over the windows that contain it.
   static func pool2dBackwardKernel(
     _ kind: PoolKind, _ x: WebGPUStorage, _ xl: Layout, _ gy: WebGPUStorage, _ gyShape: Shape, _ p: Pool2DParams,
-    into out: WebGPUStorage
+    into out: WebGPUStorage, type t: String
   ) throws(WebGPUError) {
     let contribution =
       kind == .max
-      ? "if (u32(window_max(base, oi, oj).y) == u32(hi) * P(3u) + u32(wi)) { acc += in1[gbase + oi * OW + oj]; }"
-      : "acc += in1[gbase + oi * OW + oj] / window_divisor(oi, oj);"
+      ? "if (u32(window_max(base, oi, oj).y) == u32(hi) * P(3u) + u32(wi)) { acc += f32(in1[gbase + oi * OW + oj]); }"
+      : "acc += f32(in1[gbase + oi * OW + oj]) / window_divisor(oi, oj);"
     try perOutput(
-      "pool2dBackward.\(kind).f32", inputs: [x.buffer, gy.buffer], inputTypes: ["f32", "f32"], output: out,
+      "pool2dBackward.\(kind).\(t)", inputs: [x.buffer, gy.buffer], inputTypes: [t, t], output: out, outputType: t,
       count: xl.shape.elementCount, params: nchw(xl) + poolParams(p) + [UInt32(gyShape[2]), UInt32(gyShape[3])],
       functions: poolWindow,
       body: """
@@ -272,7 +278,7 @@ extension WebGPU {
               \(contribution)
             }
           }
-          output[i] = acc;
+          output[i] = OUT(acc);
         """)
   }
 }
@@ -281,7 +287,7 @@ extension WebGPU {
   /// Index (Int64) of the largest or smallest element along `axis`: one workgroup per row, the
   /// first index on ties, NaN counting as the extreme (its first occurrence).
   static func argReduceKernel(
-    _ op: ArgReduceOp, _ x: WebGPUStorage, _ layout: Layout, axis: Int, into out: WebGPUStorage
+    _ op: ArgReduceOp, _ x: WebGPUStorage, _ layout: Layout, axis: Int, into out: WebGPUStorage, type t: String
   )
     throws(WebGPUError)
   {
@@ -294,9 +300,10 @@ extension WebGPU {
     let p = try gpu.upload(params)
     let better = op == .argmax ? "b > a" : "b < a"
     try gpu.dispatch(
-      "argReduce.\(op).f32",
+      "argReduce.\(op).\(t)",
       source: """
-        @group(0) @binding(0) var<storage, read> input: array<f32>;
+        \(t == "f16" ? "enable f16;" : "")
+        @group(0) @binding(0) var<storage, read> input: array<\(t)>;
         @group(0) @binding(1) var<storage, read_write> output: array<u32>;
         @group(0) @binding(2) var<storage, read> params: array<u32>;
         var<workgroup> values: array<f32, 256>;
@@ -325,7 +332,7 @@ extension WebGPU {
           var v = 0.0;
           var iv = 0xffffffffu;
           for (var j = lid.x; j < n; j += 256u) {
-            let candidate = input[base + j * params[2]];
+            let candidate = f32(input[base + j * params[2]]);
             if (beats(v, iv, candidate, j)) { v = candidate; iv = j; }
           }
           values[lid.x] = v;
@@ -351,7 +358,7 @@ extension WebGPU {
   /// vector along `axis`).
   static func gatherKernel(
     _ x: WebGPUStorage, _ layout: Layout, axis: Int, index: WebGPUStorage, _ indexLayout: Layout, outShape: Shape,
-    indexPerAxis: Bool, into out: WebGPUStorage
+    indexPerAxis: Bool, into out: WebGPUStorage, type t: String
   ) throws(WebGPUError) {
     var params: [UInt32] = [UInt32(outShape.count), UInt32(axis), UInt32(layout.offset), UInt32(indexLayout.offset)]
     params.append(indexPerAxis ? 1 : 0)
@@ -360,9 +367,8 @@ extension WebGPU {
       params += [UInt32(outShape[a]), UInt32(layout.strides[a]), indexPerAxis ? 0 : UInt32(indexLayout.strides[a])]
     }
     try perOutput(
-      "gather.\(indexPerAxis ? "select" : "elements").f32", inputs: [x.buffer, index.buffer],
-      inputTypes: ["f32", "u32"],
-      output: out, count: outShape.elementCount, params: params,
+      "gather.\(indexPerAxis ? "select" : "elements").\(t)", inputs: [x.buffer, index.buffer],
+      inputTypes: [t, "u32"], output: out, outputType: t, count: outShape.elementCount, params: params,
       body: """
           var rest = i;
           var xi = P(2u);
@@ -388,9 +394,9 @@ extension WebGPU {
 extension WebGPU {
   /// Cumulative sum or product along `axis`: one invocation per line, in the CPU's order (so
   /// results are identical). `out` is contiguous.
-  static func scanKernel(_ op: ScanOp, _ x: WebGPUStorage, _ layout: Layout, axis: Int, into out: WebGPUStorage)
-    throws(WebGPUError)
-  {
+  static func scanKernel(
+    _ op: ScanOp, _ x: WebGPUStorage, _ layout: Layout, axis: Int, into out: WebGPUStorage, type t: String
+  ) throws(WebGPUError) {
     let shape = layout.shape
     let n = shape[axis]
     guard shape.elementCount > 0 else { return }
@@ -402,7 +408,8 @@ extension WebGPU {
       params += [UInt32(shape[a]), UInt32(layout.strides[a]), UInt32(outStrides[a])]
     }
     try perOutput(
-      "scan.\(op).f32", inputs: [x.buffer], inputTypes: ["f32"], output: out, count: lines, params: params,
+      "scan.\(op).\(t)", inputs: [x.buffer], inputTypes: [t], output: out, outputType: t, count: lines,
+      params: params,
       body: """
           var rest = i;
           var inBase = P(3u);
@@ -414,11 +421,12 @@ extension WebGPU {
             inBase += c * P(6u + 3u * a);
             outBase += c * P(7u + 3u * a);
           }
-          var acc = in0[inBase];
-          output[outBase] = acc;
+          // f16 lines accumulate in f32 and round each output once, like the CPU.
+          var acc = f32(in0[inBase]);
+          output[outBase] = OUT(acc);
           for (var j = 1u; j < P(0u); j++) {
-            acc = acc \(op == .cumsum ? "+" : "*") in0[inBase + j * P(1u)];
-            output[outBase + j * P(2u)] = acc;
+            acc = acc \(op == .cumsum ? "+" : "*") f32(in0[inBase + j * P(1u)]);
+            output[outBase + j * P(2u)] = OUT(acc);
           }
         """)
   }
@@ -428,7 +436,7 @@ extension WebGPU {
   /// CPU (the last assignment wins; additions happen in the same order, bit for bit).
   static func scatterKernel(
     _ mode: ScatterMode, into dst: WebGPUStorage, _ dstLayout: Layout, axis: Int, index: WebGPUStorage,
-    _ indexLayout: Layout, source: WebGPUStorage, _ sourceLayout: Layout
+    _ indexLayout: Layout, source: WebGPUStorage, _ sourceLayout: Layout, type t: String
   ) throws(WebGPUError) {
     let shape = dstLayout.shape
     let count = shape.elementCount
@@ -444,13 +452,15 @@ extension WebGPU {
       ]
     }
     let p = try gpu.upload(params)
-    let combine = mode == .add ? "acc + src[si]" : "src[si]"
+    // f16 additions round through f32 at every step, as the CPU's do.
+    let combine = mode == .add ? "\(t)(f32(acc) + f32(src[si]))" : "src[si]"
     try gpu.dispatch(
-      "scatter.\(mode).f32",
+      "scatter.\(mode).\(t)",
       source: """
-        @group(0) @binding(0) var<storage, read_write> dst: array<f32>;
+        \(t == "f16" ? "enable f16;" : "")
+        @group(0) @binding(0) var<storage, read_write> dst: array<\(t)>;
         @group(0) @binding(1) var<storage, read> idx: array<u32>;
-        @group(0) @binding(2) var<storage, read> src: array<f32>;
+        @group(0) @binding(2) var<storage, read> src: array<\(t)>;
         @group(0) @binding(3) var<storage, read> params: array<u32>;
         \(WebGPUDevice.linearIndex)
         @compute @workgroup_size(256)
@@ -504,7 +514,7 @@ extension WebGPU {
   /// exact, and identical to the CPU's order.
   static func rankSortKernel(
     _ x: WebGPUStorage, _ layout: Layout, axis: Int, keep: Int, largestFirst: Bool, values: WebGPUStorage,
-    indices: WebGPUStorage
+    indices: WebGPUStorage, type t: String
   ) throws(WebGPUError) {
     let shape = layout.shape
     let n = shape[axis]
@@ -521,10 +531,11 @@ extension WebGPU {
     }
     let p = try gpu.upload(params)
     try gpu.dispatch(
-      "rankSort.f32",
+      "rankSort.\(t)",
       source: """
-        @group(0) @binding(0) var<storage, read> input: array<f32>;
-        @group(0) @binding(1) var<storage, read_write> values: array<f32>;
+        \(t == "f16" ? "enable f16;" : "")
+        @group(0) @binding(0) var<storage, read> input: array<\(t)>;
+        @group(0) @binding(1) var<storage, read_write> values: array<\(t)>;
         @group(0) @binding(2) var<storage, read_write> indices: array<u32>;
         @group(0) @binding(3) var<storage, read> params: array<u32>;
         \(WebGPUDevice.linearIndex)
@@ -557,7 +568,7 @@ extension WebGPU {
           let v = input[inBase + i * params[3]];
           var rank = 0u;
           for (var j = 0u; j < n; j++) {
-            if (before(input[inBase + j * params[3]], j, v, i)) { rank++; }
+            if (before(f32(input[inBase + j * params[3]]), j, f32(v), i)) { rank++; }
           }
           if (rank < params[2]) {
             let o = outBase + rank * params[4];

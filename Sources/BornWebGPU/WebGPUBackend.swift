@@ -194,6 +194,14 @@ public enum WebGPU: Backend {
       }
       return
     }
+    if valueKind(from) != nil, valueKind(to) != nil {
+      check {
+        try typedMap(
+          "cast", inputs: [(src, layout, from)], shape: layout.shape, into: dst, outType: to,
+          expression: convert("x0", from: from, to: to))
+      }
+      return
+    }
     fallback("cast \(from)→\(to)", inputs: [src], outputs: [dst]) { i, o in
       CPU.cast(i[0], layout, from: from, into: o[0], to: to)
     }
@@ -357,8 +365,8 @@ public enum WebGPU: Backend {
   public static func argReduce(
     _ op: ArgReduceOp, _ x: WebGPUStorage, _ layout: Layout, axis: Int, into out: WebGPUStorage, dtype: DType
   ) {
-    if dtype == .f32 {
-      check { try argReduceKernel(op, x, layout, axis: axis, into: out) }
+    if let t = floatType(dtype) {
+      check { try argReduceKernel(op, x, layout, axis: axis, into: out, type: t) }
       return
     }
     fallback("argReduce \(op) \(dtype)", inputs: [x], outputs: [out]) { i, o in
@@ -369,8 +377,8 @@ public enum WebGPU: Backend {
   public static func scan(
     _ op: ScanOp, _ x: WebGPUStorage, _ layout: Layout, axis: Int, into out: WebGPUStorage, dtype: DType
   ) {
-    if dtype == .f32 {
-      check { try scanKernel(op, x, layout, axis: axis, into: out) }
+    if let t = floatType(dtype) {
+      check { try scanKernel(op, x, layout, axis: axis, into: out, type: t) }
       return
     }
     fallback("scan \(op) \(dtype)", inputs: [x], outputs: [out]) { i, o in
@@ -411,10 +419,11 @@ public enum WebGPU: Backend {
     _ x: WebGPUStorage, _ layout: Layout, axis: Int, index: WebGPUStorage, _ indexLayout: Layout,
     into out: WebGPUStorage, dtype: DType
   ) {
-    if dtype == .f32 {
+    if let t = floatType(dtype) {
       check {
         try gatherKernel(
-          x, layout, axis: axis, index: index, indexLayout, outShape: indexLayout.shape, indexPerAxis: false, into: out)
+          x, layout, axis: axis, index: index, indexLayout, outShape: indexLayout.shape, indexPerAxis: false, into: out,
+          type: t)
       }
       return
     }
@@ -427,10 +436,10 @@ public enum WebGPU: Backend {
     _ mode: ScatterMode, into dst: WebGPUStorage, _ dstLayout: Layout, axis: Int, index: WebGPUStorage,
     _ indexLayout: Layout, source: WebGPUStorage, _ sourceLayout: Layout, dtype: DType
   ) {
-    if dtype == .f32, index.buffer !== dst.buffer, source.buffer !== dst.buffer {
+    if let t = floatType(dtype), index.buffer !== dst.buffer, source.buffer !== dst.buffer {
       check {
         try scatterKernel(
-          mode, into: dst, dstLayout, axis: axis, index: index, indexLayout, source: source, sourceLayout)
+          mode, into: dst, dstLayout, axis: axis, index: index, indexLayout, source: source, sourceLayout, type: t)
       }
       return
     }
@@ -444,12 +453,12 @@ public enum WebGPU: Backend {
     _ x: WebGPUStorage, _ layout: Layout, axis: Int, indices: WebGPUStorage, _ indicesLayout: Layout,
     into out: WebGPUStorage, dtype: DType
   ) {
-    if dtype == .f32 {
+    if let t = floatType(dtype) {
       var shape = layout.shape
       shape[axis] = indicesLayout.shape[0]
       check {
         try gatherKernel(
-          x, layout, axis: axis, index: indices, indicesLayout, outShape: shape, indexPerAxis: true, into: out)
+          x, layout, axis: axis, index: indices, indicesLayout, outShape: shape, indexPerAxis: true, into: out, type: t)
       }
       return
     }
@@ -462,10 +471,11 @@ public enum WebGPU: Backend {
     _ x: WebGPUStorage, _ layout: Layout, axis: Int, descending: Bool, values: WebGPUStorage, indices: WebGPUStorage,
     dtype: DType
   ) {
-    if dtype == .f32, x.buffer !== values.buffer {
+    if let t = floatType(dtype), x.buffer !== values.buffer {
       check {
         try rankSortKernel(
-          x, layout, axis: axis, keep: layout.shape[axis], largestFirst: descending, values: values, indices: indices)
+          x, layout, axis: axis, keep: layout.shape[axis], largestFirst: descending, values: values, indices: indices,
+          type: t)
       }
       return
     }
@@ -478,9 +488,10 @@ public enum WebGPU: Backend {
     _ x: WebGPUStorage, _ layout: Layout, axis: Int, k: Int, largest: Bool, values: WebGPUStorage,
     indices: WebGPUStorage, dtype: DType
   ) {
-    if dtype == .f32, x.buffer !== values.buffer {
+    if let t = floatType(dtype), x.buffer !== values.buffer {
       check {
-        try rankSortKernel(x, layout, axis: axis, keep: k, largestFirst: largest, values: values, indices: indices)
+        try rankSortKernel(
+          x, layout, axis: axis, keep: k, largestFirst: largest, values: values, indices: indices, type: t)
       }
       return
     }
@@ -495,8 +506,8 @@ public enum WebGPU: Backend {
     _ x: WebGPUStorage, _ xLayout: Layout, _ w: WebGPUStorage, _ wLayout: Layout, params: Conv2DParams,
     into out: WebGPUStorage, _ outShape: Shape, dtype: DType
   ) {
-    if dtype == .f32 {
-      check { try conv2dKernel(x, xLayout, w, wLayout, params, into: out, outShape) }
+    if let t = floatType(dtype) {
+      check { try conv2dKernel(x, xLayout, w, wLayout, params, into: out, outShape, type: t) }
       return
     }
     fallback("conv2d \(dtype)", inputs: [x, w], outputs: [out]) { i, o in
@@ -508,8 +519,8 @@ public enum WebGPU: Backend {
     _ kind: PoolKind, _ x: WebGPUStorage, _ xLayout: Layout, params: Pool2DParams, into out: WebGPUStorage,
     _ outShape: Shape, dtype: DType
   ) {
-    if dtype == .f32 {
-      check { try pool2dKernel(kind, x, xLayout, params, into: out, outShape) }
+    if let t = floatType(dtype) {
+      check { try pool2dKernel(kind, x, xLayout, params, into: out, outShape, type: t) }
       return
     }
     fallback("pool2d \(kind) \(dtype)", inputs: [x], outputs: [out]) { i, o in
@@ -521,9 +532,10 @@ public enum WebGPU: Backend {
     _ gradOut: WebGPUStorage, _ gradOutShape: Shape, _ w: WebGPUStorage, _ wLayout: Layout, params: Conv2DParams,
     into out: WebGPUStorage, inputShape: Shape, dtype: DType
   ) {
-    if dtype == .f32 {
+    if let t = floatType(dtype) {
       check {
-        try conv2dBackwardInputKernel(gradOut, gradOutShape, w, wLayout, params, into: out, inputShape: inputShape)
+        try conv2dBackwardInputKernel(
+          gradOut, gradOutShape, w, wLayout, params, into: out, inputShape: inputShape, type: t)
       }
       return
     }
@@ -537,9 +549,10 @@ public enum WebGPU: Backend {
     _ x: WebGPUStorage, _ xLayout: Layout, _ gradOut: WebGPUStorage, _ gradOutShape: Shape, params: Conv2DParams,
     into out: WebGPUStorage, weightShape: Shape, dtype: DType
   ) {
-    if dtype == .f32 {
+    if let t = floatType(dtype) {
       check {
-        try conv2dBackwardWeightKernel(x, xLayout, gradOut, gradOutShape, params, into: out, weightShape: weightShape)
+        try conv2dBackwardWeightKernel(
+          x, xLayout, gradOut, gradOutShape, params, into: out, weightShape: weightShape, type: t)
       }
       return
     }
@@ -553,8 +566,8 @@ public enum WebGPU: Backend {
     _ kind: PoolKind, _ x: WebGPUStorage, _ xLayout: Layout, _ gradOut: WebGPUStorage, _ gradOutShape: Shape,
     params: Pool2DParams, into out: WebGPUStorage, dtype: DType
   ) {
-    if dtype == .f32 {
-      check { try pool2dBackwardKernel(kind, x, xLayout, gradOut, gradOutShape, params, into: out) }
+    if let t = floatType(dtype) {
+      check { try pool2dBackwardKernel(kind, x, xLayout, gradOut, gradOutShape, params, into: out, type: t) }
       return
     }
     fallback("pool2dBackward \(kind) \(dtype)", inputs: [x, gradOut], outputs: [out]) { i, o in
@@ -601,6 +614,12 @@ public enum WebGPU: Backend {
     _ h: AdamStep, parameter: WebGPUStorage, gradient: WebGPUStorage, m: WebGPUStorage, v: WebGPUStorage,
     vMax: WebGPUStorage?, into out: WebGPUStorage, count: Int, dtype: DType
   ) {
+    if dtype == .f16, floatType(.f16) != nil {
+      // Primitive f16 ops on the GPU, the same sequence the CPU backend runs for f16.
+      compositeAdamStep(
+        h, parameter: parameter, gradient: gradient, m: m, v: v, vMax: vMax, into: out, count: count, dtype: dtype)
+      return
+    }
     guard dtype == .f32 else {
       fallback(
         "adamStep \(dtype)", inputs: [parameter, gradient], outputs: [m, v] + (vMax.map { [$0] } ?? []) + [out]

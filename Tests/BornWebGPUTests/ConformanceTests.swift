@@ -124,6 +124,44 @@ struct ConformanceTests {
     #expect((.!gm.T).toArray() == (.!cm.T).toArray())
   }
 
+  /// Every cast between the dtypes with WGSL kernels (all but f64), on values at the edges of
+  /// each conversion rule: NaN and infinities, rounding ties, saturation bounds, f16 subnormals
+  /// and overflow, integers beyond f32's precision (including one that f64-then-bf16 and
+  /// f32-then-bf16 round differently), and Int64's extremes. Bits must equal the CPU's, with
+  /// nothing run on the CPU fallback.
+  @Test func castsBetweenEveryDTypeMatchCPUBitForBit() {
+    let before = WebGPU.fallbackOps.values.reduce(0, +)
+    let floats: [Float] = [
+      .nan, -.nan, .infinity, -.infinity, 0, -0.0, 0.5, -0.5, 1.5, 2.5, -2.5, 127.9, 128, -128.5, -129, 255.5, 256,
+      65504, 65519, 65520, 1e-8, 6e-8, 3e-5, 16_777_218, 2_147_483_520, 2_147_483_648, -2_147_483_648, 3e9, -3e9,
+      9.2233715e18, -9.223372e18, 1e19, -1e19, 1.0009765625, 3.14159,
+    ]
+    let ints: [Int64] = [
+      0, 1, -1, 127, 128, -129, 255, 256, 65504, 65520, 16_777_217, 16_842_753, 2_147_483_647, -2_147_483_648,
+      4_294_967_296, 9_007_199_254_740_993, -9_007_199_254_740_993, .max, .min, .max - 1024, 0x7fff_ff00_0000_0001,
+    ]
+    let types: [any TensorElement.Type] = [
+      Float.self, Float16.self, BFloat16.self, Int32.self, Int8.self, UInt8.self, Int64.self, Bool.self,
+    ]
+    func bytes<E: TensorElement>(_ t: Tensor<E, some Backend>) -> [UInt8] { t.toArray().withUnsafeBytes { Array($0) } }
+    func check<S: TensorElement, T: TensorElement>(_ source: Tensor<S, CPU>, _: T.Type) {
+      let g = Tensor<S, WebGPU>(source.toArray(), shape: source.shape)
+      #expect(bytes(g.cast(to: T.self)) == bytes(source.cast(to: T.self)), "\(S.dtype) → \(T.dtype)")
+      // Through a strided view as well.
+      #expect(
+        bytes(g[.stride(from: 1, to: nil, by: 3)].cast(to: T.self))
+          == bytes(source[.stride(from: 1, to: nil, by: 3)].cast(to: T.self)))
+    }
+    func from<S: TensorElement>(_: S.Type) {
+      for target in types {
+        check(Tensor<Float, CPU>(floats, shape: [floats.count]).cast(to: S.self), target)
+        check(Tensor<Int64, CPU>(ints, shape: [ints.count]).cast(to: S.self), target)
+      }
+    }
+    for source in types { from(source) }
+    #expect(WebGPU.fallbackOps.values.reduce(0, +) == before, "\(WebGPU.fallbackOps)")
+  }
+
   @Test func convolutionAndPooling() {
     let (x, cx) = pair([2, 3, 9, 9], seed: 11)
     let (w, cw) = pair([4, 3, 3, 3], seed: 12, scale: 0.2)
@@ -313,7 +351,8 @@ let mnistData: String = {
 }()
 
 @Suite(
-  "WebGPU f16 kernels", .enabled(if: gpu?.adapter.supportsF16 == true, "the adapter has no shader-f16"))
+  "WebGPU f16 kernels", .serialized,
+  .enabled(if: gpu?.adapter.supportsF16 == true, "the adapter has no shader-f16"))
 struct WebGPUHalfTests {
   typealias GH = Tensor<Float16, WebGPU>
   typealias CH = Tensor<Float16, CPU>
@@ -347,6 +386,98 @@ struct WebGPUHalfTests {
       f.cast(to: Float16.self).toArray()
         == Tensor<Float, CPU>([1.0009765625, 65520, -3.14159, 1e-8], shape: [4]).cast(to: Float16.self).toArray())
     #expect((a .> 0).toArray() == (ca .> 0).toArray())
+    #expect(WebGPU.fallbackOps.values.reduce(0, +) == before, "\(WebGPU.fallbackOps)")
+  }
+
+  /// Convolutions, pooling, their gradients, cross-entropy and an Adam step in f16: on the GPU
+  /// (no fallback), within f16 precision of the CPU's f16.
+  @Test func halfNetworkOpsMatchCPU() {
+    let before = WebGPU.fallbackOps.values.reduce(0, +)
+    let (x, cx) = halfPair([2, 4, 9, 8], seed: 11)
+    let (w, cw) = halfPair([6, 2, 3, 3], seed: 12)
+    close(x.conv2d(w, padding: (1, 0), groups: 2), cx.conv2d(cw, padding: (1, 0), groups: 2), "conv2d", 2e-2)
+    close(x.maxPool2d(kernel: (2, 2)), cx.maxPool2d(kernel: (2, 2)), "max pool", 0)
+    close(
+      x.avgPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)),
+      cx.avgPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)), "avg pool")
+    // Gradients through autodiff: conv (input and weights) and both poolings.
+    func grads<B: Backend>(_ x: Tensor<Float16, B>, _ w: Tensor<Float16, B>) -> [Tensor<Float16, B>] {
+      let xa = Tensor<Float16, Autodiff<B>>(constant: x).requiringGrad()
+      let wa = Tensor<Float16, Autodiff<B>>(constant: w).requiringGrad()
+      let y = xa.conv2d(wa, stride: (1, 2), padding: (1, 1), groups: 2)
+      let loss = (y.maxPool2d(kernel: (2, 2)).sum() + y.avgPool2d(kernel: (2, 2)).sum()) * 0.25
+      let g = loss.backward()
+      return [g[xa]!, g[wa]!]
+    }
+    for (k, (gpu, cpu)) in zip(grads(x, w), grads(cx, cw)).enumerated() {
+      close(gpu, cpu, "conv/pool gradient \(k)", 3e-2)
+    }
+    // Cross-entropy (composite for f16 on both backends) and its gradient.
+    let (logits, clogits) = halfPair([5, 7], seed: 13)
+    let targets: [Int64] = [0, 6, 3, 3, 1]
+    func crossEntropy<B: Backend>(_ l: Tensor<Float16, B>) -> (Tensor<Float16, B>, Tensor<Float16, B>) {
+      let la = Tensor<Float16, Autodiff<B>>(constant: l).requiringGrad()
+      let loss = Loss.crossEntropy(la, Tensor<Int64, Autodiff<B>>(constant: Tensor<Int64, B>(targets, shape: [5])))
+      return (loss.baseTensor(), loss.backward()[la]!)
+    }
+    let (gl, gg) = crossEntropy(logits)
+    let (cl, cg) = crossEntropy(clogits)
+    close(gl, cl, "cross-entropy")
+    close(gg, cg, "cross-entropy gradient")
+    // One Adam step on f16 parameters.
+    func adam<B: Backend>(_ p: Tensor<Float16, B>) -> Tensor<Float16, B> {
+      var generator = RandomGenerator(seed: 5)
+      var m = Linear<Float16, Autodiff<B>>(7, 3, using: &generator)
+      m.requireGradients()
+      let loss = m(Tensor<Float16, Autodiff<B>>(constant: p)).square().mean()
+      var opt = Adam<Float16, B>(learningRate: 1e-2)
+      opt.step(&m, gradients: loss.backward())
+      return m.weight.baseTensor()
+    }
+    close(adam(logits), adam(clogits), "Adam step")
+    #expect(WebGPU.fallbackOps.values.reduce(0, +) == before, "\(WebGPU.fallbackOps)")
+  }
+
+  /// Arg-reductions, gathers, scans, scatters and sorting move or combine f16 values exactly
+  /// as the CPU does.
+  @Test func halfIndexingMatchesCPUExactly() {
+    let before = WebGPU.fallbackOps.values.reduce(0, +)
+    let values: [Float16] = [3, 1, 3, 2, .nan, 5, -1, -1, 0, 7, 7, 7]
+    let (g, c) = (GH(values, shape: [3, 4]), CH(values, shape: [3, 4]))
+    for axis in [0, 1] {
+      #expect(g.argmax(axis: axis).toArray() == c.argmax(axis: axis).toArray(), "argmax \(axis)")
+      #expect(g.argmin(axis: axis).toArray() == c.argmin(axis: axis).toArray(), "argmin \(axis)")
+      let (gv, gi) = g.sorted(axis: axis, descending: axis == 1)
+      let (cv, ci) = c.sorted(axis: axis, descending: axis == 1)
+      #expect(gi.toArray() == ci.toArray() && gv.toArray().map(\.bitPattern) == cv.toArray().map(\.bitPattern))
+    }
+    let (tv, ti) = g.topK(2, axis: 1)
+    let (ctv, cti) = c.topK(2, axis: 1)
+    #expect(ti.toArray() == cti.toArray() && tv.toArray().map(\.bitPattern) == ctv.toArray().map(\.bitPattern))
+    let (x, cx) = halfPair([4, 6], seed: 14)
+    let index: [Int64] = [5, 0, 2, 2, 1, 3, 4, 0]
+    #expect(
+      x.gather(axis: 1, index: Tensor<Int64, WebGPU>(index, shape: [4, 2])).toArray()
+        == cx.gather(axis: 1, index: Tensor<Int64, CPU>(index, shape: [4, 2])).toArray())
+    #expect(
+      x.T.indexSelect(axis: 0, Tensor<Int64, WebGPU>([4, 0, 4], shape: [3])).toArray()
+        == cx.T.indexSelect(axis: 0, Tensor<Int64, CPU>([4, 0, 4], shape: [3])).toArray())
+    for axis in [0, 1] {
+      #expect(x.cumsum(axis: axis).toArray() == cx.cumsum(axis: axis).toArray(), "cumsum \(axis)")
+      #expect(x.cumprod(axis: axis).toArray() == cx.cumprod(axis: axis).toArray(), "cumprod \(axis)")
+    }
+    // Duplicate indices: additions round at every step, in order, as on the CPU.
+    let scatterIndex: [Int64] = [1, 1, 0, 3, 3, 3, 2, 0]
+    let (src, csrc) = halfPair([2, 4], seed: 15)
+    let (dst, cdst) = halfPair([2, 5], seed: 16)
+    let gi = Tensor<Int64, WebGPU>(scatterIndex, shape: [2, 4])
+    let ci = Tensor<Int64, CPU>(scatterIndex, shape: [2, 4])
+    #expect(
+      dst.scatterAdd(axis: 1, index: gi, source: src).toArray()
+        == cdst.scatterAdd(axis: 1, index: ci, source: csrc).toArray())
+    #expect(
+      dst.scatter(axis: 1, index: gi, source: src).toArray() == cdst.scatter(axis: 1, index: ci, source: csrc).toArray()
+    )
     #expect(WebGPU.fallbackOps.values.reduce(0, +) == before, "\(WebGPU.fallbackOps)")
   }
 }
