@@ -285,12 +285,14 @@ extension WebGPU {
 
 extension WebGPU {
   /// Index (Int64) of the largest or smallest element along `axis`: one workgroup per row, the
-  /// first index on ties, NaN counting as the extreme (its first occurrence).
+  /// first index on ties, NaN counting as the extreme (its first occurrence). Every dtype but
+  /// f64, decoded from its words by the typed loads.
   static func argReduceKernel(
-    _ op: ArgReduceOp, _ x: WebGPUStorage, _ layout: Layout, axis: Int, into out: WebGPUStorage, type t: String
+    _ op: ArgReduceOp, _ x: WebGPUStorage, _ layout: Layout, axis: Int, into out: WebGPUStorage, dtype: DType
   )
     throws(WebGPUError)
   {
+    guard let kind = valueKind(dtype) else { preconditionFailure("f64 has no WGSL kernels") }
     let shape = layout.shape
     let rows = shape.elementCount / Swift.max(shape[axis], 1)
     guard rows > 0 else { return }
@@ -298,24 +300,43 @@ extension WebGPU {
     params.append(UInt32(shape.count - 1))
     for a in (0..<shape.count).reversed() where a != axis { params += [UInt32(shape[a]), UInt32(layout.strides[a])] }
     let p = try gpu.upload(params)
-    let better = op == .argmax ? "b > a" : "b < a"
+    let (t, zero, load, better): (String, String, String, String)
+    switch kind {
+    case .float:
+      (t, zero, load) = ("f32", "0.0", typedLoad(dtype, 0, "at"))
+      better = op == .argmax ? "b > a" : "b < a"
+    case .int:
+      (t, zero, load) = ("i32", "0i", typedLoad(dtype, 0, "at"))
+      better = op == .argmax ? "b > a" : "b < a"
+    case .long:
+      (t, zero, load) = ("vec2<u32>", "vec2<u32>(0u, 0u)", typedLoad(dtype, 0, "at"))
+      better = op == .argmax ? "i64_lt(a, b)" : "i64_lt(b, a)"
+    case .bool:
+      (t, zero, load) = ("u32", "0u", "select(0u, 1u, \(typedLoad(dtype, 0, "at")))")
+      better = op == .argmax ? "b > a" : "b < a"
+    }
+    let nanRules =
+      kind == .float
+      ? """
+        if (is_nan(a)) { return is_nan(b) && ib < ia; }
+        if (is_nan(b)) { return true; }
+      """ : ""
     try gpu.dispatch(
-      "argReduce.\(op).\(t)",
+      "argReduce.\(op).\(dtype)",
       source: """
-        \(t == "f16" ? "enable f16;" : "")
-        @group(0) @binding(0) var<storage, read> input: array<\(t)>;
+        @group(0) @binding(0) var<storage, read> in0: array<u32>;
         @group(0) @binding(1) var<storage, read_write> output: array<u32>;
         @group(0) @binding(2) var<storage, read> params: array<u32>;
-        var<workgroup> values: array<f32, 256>;
+        var<workgroup> values: array<\(t), 256>;
         var<workgroup> indices: array<u32, 256>;
         \(WebGPUDevice.linearIndex)
+        \(typedHelpers)
         // Whether (b, ib) beats (a, ia): NaN first, then the extreme, then the lower index.
-        fn beats(a: f32, ia: u32, b: f32, ib: u32) -> bool {
+        fn beats(a: \(t), ia: u32, b: \(t), ib: u32) -> bool {
           if (ib == 0xffffffffu) { return false; }
           if (ia == 0xffffffffu) { return true; }
-          if (is_nan(a)) { return is_nan(b) && ib < ia; }
-          if (is_nan(b)) { return true; }
-          return \(better) || (b == a && ib < ia);
+        \(nanRules)
+          return \(better) || (all(b == a) && ib < ia);
         }
         @compute @workgroup_size(256)
         fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
@@ -329,10 +350,11 @@ extension WebGPU {
             rest = rest / size;
           }
           let n = select(0u, params[1], row < params[0]);
-          var v = 0.0;
+          var v: \(t) = \(zero);
           var iv = 0xffffffffu;
           for (var j = lid.x; j < n; j += 256u) {
-            let candidate = f32(input[base + j * params[2]]);
+            let at = base + j * params[2];
+            let candidate = \(load);
             if (beats(v, iv, candidate, j)) { v = candidate; iv = j; }
           }
           values[lid.x] = v;

@@ -149,6 +149,247 @@ extension WebGPU {
       output: inputs.count)
   }
 
+  /// A unary op on `x0` for a dtype without an f32/f16 kernel: bf16 (and f16 without
+  /// shader-f16) through the f32 expressions, integers with the CPU's wrapping rules.
+  static func typedUnaryExpression(_ op: UnaryOp, _ dtype: DType) -> (key: String, expression: String)? {
+    switch valueKind(dtype) {
+    case .float:
+      return WebGPUDevice.unaryExpression(op).map { ($0.key, $0.expression.replacingX("x0")) }
+    case .int:
+      let e: String? =
+        switch op {
+        case .neg: "(0i - x0)"
+        case .abs: "select(x0, 0i - x0, x0 < 0i)"
+        case .square: "(x0 * x0)"
+        case .relu: "max(x0, 0i)"
+        case .sign: "select(select(0i, -1i, x0 < 0i), 1i, x0 > 0i)"
+        case .floor, .ceil, .round: "x0"
+        case .clamp(let lo, let hi):
+          "clamp(x0, i32(\(integerBound(lo, up: true, dtype))), i32(\(integerBound(hi, up: false, dtype))))"
+        default: nil
+        }
+      return e.map { ("\(op)", $0) }
+    case .long:
+      let e: String? =
+        switch op {
+        case .neg: "i64_neg(x0)"
+        case .abs: "i64_magnitude(x0)"
+        case .square: "i64_mul(x0, x0)"
+        case .relu: "select(x0, vec2<u32>(0u, 0u), i64_negative(x0))"
+        case .sign:
+          "select(select(vec2<u32>(0u, 0u), vec2<u32>(1u, 0u), !i64_is_zero(x0)), vec2<u32>(0xffffffffu, 0xffffffffu), i64_negative(x0))"
+        case .floor, .ceil, .round: "x0"
+        case .clamp(let lo, let hi):
+          "i64_clamp(x0, \(i64Literal(integerBound(lo, up: true, dtype))), \(i64Literal(integerBound(hi, up: false, dtype))))"
+        default: nil
+        }
+      return e.map { ("\(op)", $0) }
+    default: return nil
+    }
+  }
+
+  /// A clamp bound for an integer dtype, as the CPU computes it: rounded towards the inside,
+  /// then saturated to the dtype's range.
+  static func integerBound(_ v: Double, up: Bool, _ dtype: DType) -> Int64 {
+    let wide = Int64(exactly: up ? v.rounded(.up) : v.rounded(.down)) ?? (v < 0 ? Int64.min : Int64.max)
+    switch dtype {
+    case .i8: return Int64(Int8(clamping: wide))
+    case .u8: return Int64(UInt8(clamping: wide))
+    case .i32: return Int64(Int32(clamping: wide))
+    default: return wide
+    }
+  }
+
+  static func i64Literal(_ v: Int64) -> String {
+    let bits = UInt64(bitPattern: v)
+    return "vec2<u32>(\(UInt32(truncatingIfNeeded: bits))u, \(UInt32(truncatingIfNeeded: bits >> 32))u)"
+  }
+
+  /// A binary op on `x0`, `x1` for a dtype without an f32/f16 kernel.
+  static func typedBinaryExpression(_ op: BinaryOp, _ dtype: DType) -> (key: String, expression: String)? {
+    switch valueKind(dtype) {
+    case .float:
+      return WebGPUDevice.binaryExpression(op).map {
+        ($0.key, $0.expression.replacingOccurrencesOfWord("a", with: "x0").replacingOccurrencesOfWord("b", with: "x1"))
+      }
+    case .int:
+      let e: String? =
+        switch op {
+        case .add: "(x0 + x1)"
+        case .sub: "(x0 - x1)"
+        case .mul: "(x0 * x1)"
+        // WGSL gives x0 for x0 / 0 and for MIN / -1; Born gives 0 and MIN.
+        case .div: "select(x0 / x1, 0i, x1 == 0i)"
+        case .maximum: "max(x0, x1)"
+        case .minimum: "min(x0, x1)"
+        case .pow: "i32_pow(x0, x1)"
+        default: nil
+        }
+      return e.map { ("\(op)", $0) }
+    case .long:
+      let e: String? =
+        switch op {
+        case .add: "i64_add(x0, x1)"
+        case .sub: "i64_sub(x0, x1)"
+        case .mul: "i64_mul(x0, x1)"
+        case .div: "i64_div(x0, x1)"
+        case .maximum: "select(x0, x1, i64_lt(x0, x1))"
+        case .minimum: "select(x0, x1, i64_lt(x1, x0))"
+        case .pow: "i64_pow(x0, x1)"
+        default: nil
+        }
+      return e.map { ("\(op)", $0) }
+    default: return nil
+    }
+  }
+
+  /// A comparison of `x0` and `x1` for a dtype without an f32/f16/i64 kernel.
+  static func typedCompareExpression(_ op: CompareOp, _ dtype: DType) -> String? {
+    switch valueKind(dtype) {
+    case .float: return compareExpression(op, .f32)
+    case .long: return compareExpression(op, .i64)
+    case .int:
+      let symbol =
+        switch op {
+        case .equal: "=="
+        case .notEqual: "!="
+        case .less: "<"
+        case .lessEqual: "<="
+        case .greater: ">"
+        case .greaterEqual: ">="
+        }
+      return "(x0 \(symbol) x1)"
+    case .bool:
+      return op == .equal ? "(x0 == x1)" : op == .notEqual ? "(x0 != x1)" : nil
+    case nil: return nil
+    }
+  }
+
+  /// Reductions for dtypes without an f32/f16 kernel: integers (wrapping, as on the CPU), i64,
+  /// bf16 (in f32, rounded once) and Bool all/any. One workgroup per output element reduces
+  /// into a word-per-element staging buffer, which a typed map then stores as the output dtype
+  /// (outputs of 1- and 2-byte elements share words, so workgroups cannot store them directly).
+  static func reduceTyped(
+    _ op: ReduceOp, _ x: WebGPUStorage, _ layout: Layout, axes: AxisSet, into out: WebGPUStorage, dtype: DType
+  ) throws(WebGPUError) {
+    guard let kind = valueKind(dtype) else { preconditionFailure("f64 has no WGSL kernels") }
+    let shape = layout.shape
+    var kept: [(Int, Int)] = []
+    var reduced: [(Int, Int)] = []
+    for axis in (0..<shape.count).reversed() {
+      if axes.contains(axis) {
+        reduced.append((shape[axis], layout.strides[axis]))
+      } else {
+        kept.append((shape[axis], layout.strides[axis]))
+      }
+    }
+    let outCount = kept.reduce(1) { $0 * $1.0 }
+    let reducedCount = reduced.reduce(1) { $0 * $1.0 }
+    guard outCount > 0 else { return }
+    // The staging type: i32 words for int and Bool kinds, f32 for floats, word pairs for i64.
+    let stage: DType = kind == .float ? .f32 : kind == .long ? .i64 : .i32
+    let t = kind == .bool ? "u32" : kind.wgsl
+    let (identity, combine): (String, String) =
+      switch (kind, op) {
+      case (.float, .sum), (.float, .mean): ("0.0", "a + b")
+      case (.float, .prod): ("1.0", "a * b")
+      case (.float, .max): ("bitcast<f32>(0xff800000u)", "select(max(a, b), a + b, is_nan(a) || is_nan(b))")
+      case (.float, .min): ("bitcast<f32>(0x7f800000u)", "select(min(a, b), a + b, is_nan(a) || is_nan(b))")
+      case (.int, .sum), (.int, .mean): ("0i", "a + b")
+      case (.int, .prod): ("1i", "a * b")
+      case (.int, .max): (dtype == .u8 ? "0i" : dtype == .i8 ? "-128i" : "i32(-2147483648)", "max(a, b)")
+      case (.int, .min): (dtype == .u8 ? "255i" : dtype == .i8 ? "127i" : "2147483647i", "min(a, b)")
+      case (.long, .sum), (.long, .mean): ("vec2<u32>(0u, 0u)", "i64_add(a, b)")
+      case (.long, .prod): ("vec2<u32>(1u, 0u)", "i64_mul(a, b)")
+      case (.long, .max): ("vec2<u32>(0u, 0x80000000u)", "select(a, b, i64_lt(a, b))")
+      case (.long, .min): ("vec2<u32>(0xffffffffu, 0x7fffffffu)", "select(a, b, i64_lt(b, a))")
+      case (.bool, .all): ("1u", "a & b")
+      case (.bool, .any): ("0u", "a | b")
+      default: preconditionFailure("reduce: \(op) is not defined for \(dtype) tensors")
+      }
+    // Means: floats divide by the count; integers divide their wrapped sum by the count
+    // wrapped to the dtype (0 when that is 0), as the CPU does.
+    let wrappedCount: Int64 =
+      switch dtype {
+      case .i8: Int64(Int8(truncatingIfNeeded: reducedCount))
+      case .u8: Int64(UInt8(truncatingIfNeeded: reducedCount))
+      case .i32: Int64(Int32(truncatingIfNeeded: reducedCount))
+      default: Int64(reducedCount)
+      }
+    let wrap = dtype == .i8 ? "((total << 24u) >> 24u)" : dtype == .u8 ? "(total & 255i)" : "total"
+    let finish =
+      switch (kind, op) {
+      case (.float, .mean): "total / f32(params[3])"
+      case (.int, .mean): wrappedCount == 0 ? "0i" : "\(wrap) / i32(\(wrappedCount))"
+      case (.long, .mean): "i64_div(total, \(i64Literal(wrappedCount)))"
+      default: "total"
+      }
+    let store =
+      switch kind {
+      case .float: "staged[o] = bitcast<u32>(value);"
+      case .int: "staged[o] = bitcast<u32>(value);"
+      case .long: "staged[2u * o] = value.x; staged[2u * o + 1u] = value.y;"
+      case .bool: "staged[o] = value;"
+      }
+    let load = kind == .bool ? "select(0u, 1u, \(typedLoad(dtype, 0, "idx")))" : typedLoad(dtype, 0, "idx")
+    var params: [UInt32] = [UInt32(outCount), UInt32(kept.count), UInt32(reduced.count), UInt32(reducedCount)]
+    params.append(UInt32(layout.offset))
+    for (size, stride) in kept + reduced { params += [UInt32(size), UInt32(stride)] }
+    let p = try gpu.upload(params)
+    let staging = allocate(outCount, dtype: stage, on: defaultDevice)
+    try gpu.dispatch(
+      "reduce.\(op).\(dtype)",
+      source: """
+        @group(0) @binding(0) var<storage, read> in0: array<u32>;
+        @group(0) @binding(1) var<storage, read_write> staged: array<u32>;
+        @group(0) @binding(2) var<storage, read> params: array<u32>;
+        var<workgroup> partial: array<\(t), 256>;
+        \(WebGPUDevice.linearIndex)
+        \(typedHelpers)
+        fn combine(a: \(t), b: \(t)) -> \(t) { return \(combine); }
+        @compute @workgroup_size(256)
+        fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                @builtin(num_workgroups) groups: vec3<u32>) {
+          let o = wid.y * groups.x + wid.x;
+          var acc: \(t) = \(identity);
+          if (o < params[0]) {
+            var base = params[4];
+            var rest = o;
+            for (var a = 0u; a < params[1]; a++) {
+              let size = params[5u + 2u * a];
+              base += (rest % size) * params[6u + 2u * a];
+              rest = rest / size;
+            }
+            let first = 5u + 2u * params[1];
+            for (var r = lid.x; r < params[3]; r += 256u) {
+              var idx = base;
+              var rr = r;
+              for (var a = 0u; a < params[2]; a++) {
+                let size = params[first + 2u * a];
+                idx += (rr % size) * params[first + 2u * a + 1u];
+                rr = rr / size;
+              }
+              acc = combine(acc, \(load));
+            }
+          }
+          partial[lid.x] = acc;
+          workgroupBarrier();
+          for (var step = 128u; step > 0u; step = step / 2u) {
+            if (lid.x < step) { partial[lid.x] = combine(partial[lid.x], partial[lid.x + step]); }
+            workgroupBarrier();
+          }
+          if (lid.x == 0u && o < params[0]) {
+            let total = partial[0];
+            let value = \(finish);
+            \(store)
+          }
+        }
+        """, buffers: [x.buffer, staging.buffer, p], workgroups: WebGPUDevice.rowGrid(outCount), output: 1)
+    try typedMap(
+      "store", inputs: [(staging, Layout(contiguous: [outCount]), stage)], shape: [outCount], into: out,
+      outType: dtype, expression: kind == .bool ? "(x0 != 0i)" : "x0")
+  }
+
   /// WGSL helpers of the typed kernels: half and bfloat16 encodings, 64-bit integer arithmetic
   /// on word pairs, and Born's conversions.
   static let typedHelpers = """
@@ -264,6 +505,60 @@ extension WebGPU {
       let r = u64_round(u64_shl(wide.xy, wide.z), 8u);
       let value = ldexp(f32(r.x), i32(r.z));
       return select(value, -value, i64_negative(v));
+    }
+    fn i64_clamp(x: vec2<u32>, lo: vec2<u32>, hi: vec2<u32>) -> vec2<u32> {
+      return select(select(x, hi, i64_lt(hi, x)), lo, i64_lt(x, lo));
+    }
+    // Truncating division; x / 0 = 0 and MIN / -1 = MIN (wrapping), as on the CPU.
+    fn i64_div(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
+      if (i64_is_zero(b)) { return vec2<u32>(0u, 0u); }
+      let n = i64_magnitude(a);
+      let d = i64_magnitude(b);
+      var q = vec2<u32>(0u, 0u);
+      var r = vec2<u32>(0u, 0u);
+      for (var i = 63i; i >= 0i; i--) {
+        let bit = (u64_shr(n, u32(i)).x & 1u);
+        r = vec2<u32>((r.x << 1u) | bit, (r.y << 1u) | (r.x >> 31u));
+        if (!u64_lt(r, d)) {
+          r = i64_sub(r, d);
+          q = vec2<u32>(q.x | select(0u, 1u << u32(i), i < 32i), q.y | select(0u, 1u << u32(i - 32i), i >= 32i));
+        }
+      }
+      return select(q, i64_neg(q), i64_negative(a) != i64_negative(b));
+    }
+    // base^exponent with wrapping; negative exponents give 0 except for bases 1 and -1.
+    fn i32_pow(base: i32, exponent: i32) -> i32 {
+      if (exponent < 0i) {
+        if (base == 1i) { return 1i; }
+        if (base == -1i) { return select(-1i, 1i, (exponent & 1i) == 0i); }
+        return 0i;
+      }
+      var result = 1i;
+      var b = base;
+      var e = exponent;
+      while (e > 0i) {
+        if ((e & 1i) == 1i) { result = result * b; }
+        b = b * b;
+        e = e >> 1u;
+      }
+      return result;
+    }
+    fn i64_pow(base: vec2<u32>, exponent: vec2<u32>) -> vec2<u32> {
+      let one = vec2<u32>(1u, 0u);
+      if (i64_negative(exponent)) {
+        if (i64_eq(base, one)) { return one; }
+        if (i64_eq(base, vec2<u32>(0xffffffffu, 0xffffffffu))) { return select(base, one, (exponent.x & 1u) == 0u); }
+        return vec2<u32>(0u, 0u);
+      }
+      var result = one;
+      var b = base;
+      var e = exponent;
+      while (!i64_is_zero(e)) {
+        if ((e.x & 1u) == 1u) { result = i64_mul(result, b); }
+        b = i64_mul(b, b);
+        e = u64_shr(e, 1u);
+      }
+      return result;
     }
     // f32 → Int64: truncate, saturate, NaN → 0.
     fn f32_to_i64(x: f32) -> vec2<u32> {

@@ -240,15 +240,11 @@ public enum WebGPU: Backend {
   }
 
   public static func arange(into dst: WebGPUStorage, count: Int, start: Double, step: Double, dtype: DType) {
-    guard dtype == .f32 else {
-      fallback("arange \(dtype)", inputs: [], outputs: [dst]) { _, o in
-        CPU.arange(into: o[0], count: count, start: start, step: step, dtype: dtype)
-      }
-      return
-    }
-    // Computed on the host in double precision, like the CPU backend, then uploaded.
-    let values = (0..<count).map { Float(start + Double($0) * step) }
-    values.withUnsafeBytes { writeHost($0, into: dst) }
+    // Computed on the host in double precision with the CPU's rounding rules, then uploaded
+    // (one write, like any tensor created from values).
+    let host = CPU.allocate(count, dtype: dtype, on: CPU.defaultDevice)
+    CPU.arange(into: host, count: count, start: start, step: step, dtype: dtype)
+    writeHost(UnsafeRawBufferPointer(start: host.raw, count: count * dtype.byteSize), into: dst)
   }
 
   // MARK: Elementwise
@@ -264,6 +260,14 @@ public enum WebGPU: Backend {
     }
     if dtype == .bool, op == .logicalNot {
       check { try packedBool("not", inputs: [(x, layout, .bool)], shape: layout.shape, into: out, expression: "!x0") }
+      return
+    }
+    if let (key, expression) = typedUnaryExpression(op, dtype) {
+      check {
+        try typedMap(
+          "unary.\(key)", inputs: [(x, layout, dtype)], shape: layout.shape, into: out, outType: dtype,
+          expression: expression)
+      }
       return
     }
     fallback("unary \(op) \(dtype)", inputs: [x], outputs: [out]) { i, o in
@@ -292,6 +296,14 @@ public enum WebGPU: Backend {
       }
       return
     }
+    if let (key, expression) = typedBinaryExpression(op, dtype) {
+      check {
+        try typedMap(
+          "binary.\(key)", inputs: [(a, aLayout, dtype), (b, bLayout, dtype)], shape: aLayout.shape, into: out,
+          outType: dtype, expression: expression)
+      }
+      return
+    }
     fallback("binary \(op) \(dtype)", inputs: [a, b], outputs: [out]) { i, o in
       CPU.binary(op, i[0], aLayout, i[1], bLayout, into: o[0], dtype: dtype)
     }
@@ -306,6 +318,14 @@ public enum WebGPU: Backend {
         try packedBool(
           "compare.\(op)", inputs: [(a, aLayout, dtype), (b, bLayout, dtype)], shape: aLayout.shape, into: out,
           expression: expression)
+      }
+      return
+    }
+    if let expression = typedCompareExpression(op, dtype) {
+      check {
+        try typedMap(
+          "compare.\(op)", inputs: [(a, aLayout, dtype), (b, bLayout, dtype)], shape: aLayout.shape, into: out,
+          outType: .bool, expression: expression)
       }
       return
     }
@@ -330,6 +350,22 @@ public enum WebGPU: Backend {
       }
       return
     }
+    if let kind = valueKind(dtype) {
+      // Halves decode to f32 first; integers and Bools are always finite.
+      let expression: String =
+        switch test {
+        case _ where kind != .float: test == .isFinite ? "true" : "false"
+        case .isNaN: "is_nan(x0)"
+        case .isInfinite: "(bitcast<u32>(x0) & 0x7fffffffu) == 0x7f800000u"
+        case .isFinite: "(bitcast<u32>(x0) & 0x7f800000u) != 0x7f800000u"
+        }
+      check {
+        try typedMap(
+          "test.\(test)", inputs: [(x, layout, dtype)], shape: layout.shape, into: out, outType: .bool,
+          expression: expression)
+      }
+      return
+    }
     fallback("test \(test) \(dtype)", inputs: [x], outputs: [out]) { i, o in
       CPU.test(test, i[0], layout, into: o[0], dtype: dtype)
     }
@@ -343,8 +379,12 @@ public enum WebGPU: Backend {
       check { try selectKernel(cond, condLayout, a, aLayout, b, bLayout, into: out, dtype: dtype) }
       return
     }
-    fallback("select \(dtype)", inputs: [cond, a, b], outputs: [out]) { i, o in
-      CPU.select(i[0], condLayout, i[1], aLayout, i[2], bLayout, into: o[0], dtype: dtype)
+    // Selection moves bits, so f64 goes through as Int64 words.
+    let bits = dtype == .f64 ? DType.i64 : dtype
+    check {
+      try typedMap(
+        "select", inputs: [(cond, condLayout, .bool), (a, aLayout, bits), (b, bLayout, bits)], shape: aLayout.shape,
+        into: out, outType: bits, expression: "select(x2, x1, x0)")
     }
   }
 
@@ -357,6 +397,10 @@ public enum WebGPU: Backend {
       check { try reduceFloat(op, x, layout, axes: axes, into: out, type: t) }
       return
     }
+    if valueKind(dtype) != nil {
+      check { try reduceTyped(op, x, layout, axes: axes, into: out, dtype: dtype) }
+      return
+    }
     fallback("reduce \(op) \(dtype)", inputs: [x], outputs: [out]) { i, o in
       CPU.reduce(op, i[0], layout, axes: axes, into: o[0], dtype: dtype)
     }
@@ -365,8 +409,8 @@ public enum WebGPU: Backend {
   public static func argReduce(
     _ op: ArgReduceOp, _ x: WebGPUStorage, _ layout: Layout, axis: Int, into out: WebGPUStorage, dtype: DType
   ) {
-    if let t = floatType(dtype) {
-      check { try argReduceKernel(op, x, layout, axis: axis, into: out, type: t) }
+    if valueKind(dtype) != nil {
+      check { try argReduceKernel(op, x, layout, axis: axis, into: out, dtype: dtype) }
       return
     }
     fallback("argReduce \(op) \(dtype)", inputs: [x], outputs: [out]) { i, o in

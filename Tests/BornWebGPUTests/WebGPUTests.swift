@@ -33,75 +33,84 @@ func worstError(_ a: [Float], _ b: [Float]) -> Float {
   zip(a, b).map { x, y in x.isNaN && y.isNaN ? 0 : abs(x - y) / max(abs(y), 1) }.max() ?? 0
 }
 
-@Suite("WebGPU runtime and kernels against the CPU backend", .serialized, .enabled(if: gpu != nil, "no WebGPU adapter"))
-struct WebGPUTests {
-  @Test func listsAdaptersAndRoundTripsBuffers() throws {
-    let d = gpu!
-    #expect(!(try WebGPULibrary.shared().adapters()).isEmpty)
-    print("WebGPU adapter: \(d.adapter) via \(d.library.path) (wgpu-native \(d.library.version))")
-    for n in [0, 1, 5, 1000, 70_001] {
-      let values = randomFloats(n, seed: UInt64(n))
-      let b = try d.upload(values)
-      #expect(try d.download(b, count: n, as: Float.self) == values)
+/// Every GPU suite nests in this one: they share one device and its global statistics
+/// (dispatches, submits, fallbacks), so they run one test at a time.
+@Suite("WebGPU", .serialized, .enabled(if: gpu != nil, "no WebGPU adapter"))
+struct WebGPUSuites {}
+
+extension WebGPUSuites {
+  @Suite(
+    "WebGPU runtime and kernels against the CPU backend", .serialized, .enabled(if: gpu != nil, "no WebGPU adapter"))
+  struct WebGPUTests {
+    @Test func listsAdaptersAndRoundTripsBuffers() throws {
+      let d = gpu!
+      #expect(!(try WebGPULibrary.shared().adapters()).isEmpty)
+      print("WebGPU adapter: \(d.adapter) via \(d.library.path) (wgpu-native \(d.library.version))")
+      for n in [0, 1, 5, 1000, 70_001] {
+        let values = randomFloats(n, seed: UInt64(n))
+        let b = try d.upload(values)
+        #expect(try d.download(b, count: n, as: Float.self) == values)
+      }
     }
-  }
 
-  @Test func bufferPoolReusesFreedBuffers() throws {
-    let d = gpu!
-    try d.flush()
-    let before = d.statistics
-    for _ in 0..<10 {
-      let b = try d.buffer(bytes: 123_456)
-      #expect(b.byteCount >= 123_456)
+    @Test func bufferPoolReusesFreedBuffers() throws {
+      let d = gpu!
+      try d.flush()
+      let before = d.statistics
+      for _ in 0..<10 {
+        let b = try d.buffer(bytes: 123_456)
+        #expect(b.byteCount >= 123_456)
+      }
+      let after = d.statistics
+      #expect(after.buffersCreated - before.buffersCreated <= 1, "\(before) → \(after)")
+      #expect(after.liveBytes == before.liveBytes)
+      #expect(after.pooledBytes >= 123_456)
     }
-    let after = d.statistics
-    #expect(after.buffersCreated - before.buffersCreated <= 1, "\(before) → \(after)")
-    #expect(after.liveBytes == before.liveBytes)
-    #expect(after.pooledBytes >= 123_456)
-  }
 
-  @Test(arguments: [
-    UnaryOp.neg, .abs, .exp, .log, .sqrt, .rsqrt, .square, .sin, .cos, .tanh, .sigmoid, .relu, .silu, .floor, .ceil,
-    .sign, .round, .reciprocal, .leakyRelu(alpha: 0.1), .clamp(min: -0.5, max: 0.5), .powScalar(2.5), .erf, .log1p,
-    .expm1,
-    .gelu, .geluTanh, .softplus, .elu(alpha: 1.5),
-  ])
-  func unaryKernelMatchesCPU(_ op: UnaryOp) throws {
-    var x = randomFloats(3001, seed: 7, scale: 3)
-    if [UnaryOp.log, .sqrt, .rsqrt, .powScalar(2.5)].contains(op) { x = x.map { abs($0) + 0.01 } }
-    if op == .log1p { x = x.map { abs($0) - 0.99 } }
-    // Small arguments, where log1p, expm1 and erf must not lose precision to cancellation.
-    x += [1e-7, -3e-6, 2e-4, -5e-3]
-    let n = x.count
-    let input = Tensor<Float, WebGPU>(x, shape: [n])
-    let out = WebGPU.allocate(n, dtype: .f32, on: WebGPU.defaultDevice)
-    WebGPU.unary(op, input.storage, input.layout, into: out, dtype: .f32)
-    let got = Tensor<Float, WebGPU>(storage: out, layout: Layout(contiguous: [n])).toArray()
-    let expected = cpuUnary(op, x)
-    #expect(worstError(got, expected) < 2e-5, "\(op)")
-    // Relative error where the values are tiny (the cases a naive formula gets wrong).
-    let tiny = zip(got, expected).suffix(4).map { abs($0 - $1) / max(abs($1), 1e-30) }.max() ?? 0
-    #expect(tiny < 1e-4 || [UnaryOp.floor, .ceil, .sign, .relu, .round].contains(op), "\(op) on tiny inputs: \(tiny)")
-    #expect(WebGPU.fallbackOps.keys.allSatisfy { !$0.hasPrefix("unary \(op)") }, "\(op) ran on the CPU fallback")
-  }
+    @Test(arguments: [
+      UnaryOp.neg, .abs, .exp, .log, .sqrt, .rsqrt, .square, .sin, .cos, .tanh, .sigmoid, .relu, .silu, .floor, .ceil,
+      .sign, .round, .reciprocal, .leakyRelu(alpha: 0.1), .clamp(min: -0.5, max: 0.5), .powScalar(2.5), .erf, .log1p,
+      .expm1,
+      .gelu, .geluTanh, .softplus, .elu(alpha: 1.5),
+    ])
+    func unaryKernelMatchesCPU(_ op: UnaryOp) throws {
+      var x = randomFloats(3001, seed: 7, scale: 3)
+      if [UnaryOp.log, .sqrt, .rsqrt, .powScalar(2.5)].contains(op) { x = x.map { abs($0) + 0.01 } }
+      if op == .log1p { x = x.map { abs($0) - 0.99 } }
+      // Small arguments, where log1p, expm1 and erf must not lose precision to cancellation.
+      x += [1e-7, -3e-6, 2e-4, -5e-3]
+      let n = x.count
+      let input = Tensor<Float, WebGPU>(x, shape: [n])
+      let out = WebGPU.allocate(n, dtype: .f32, on: WebGPU.defaultDevice)
+      WebGPU.unary(op, input.storage, input.layout, into: out, dtype: .f32)
+      let got = Tensor<Float, WebGPU>(storage: out, layout: Layout(contiguous: [n])).toArray()
+      let expected = cpuUnary(op, x)
+      #expect(worstError(got, expected) < 2e-5, "\(op)")
+      // Relative error where the values are tiny (the cases a naive formula gets wrong).
+      let tiny = zip(got, expected).suffix(4).map { abs($0 - $1) / max(abs($1), 1e-30) }.max() ?? 0
+      #expect(
+        tiny < 1e-4 || [UnaryOp.floor, .ceil, .sign, .relu, .round].contains(op), "\(op) on tiny inputs: \(tiny)")
+      #expect(WebGPU.fallbackOps.keys.allSatisfy { !$0.hasPrefix("unary \(op)") }, "\(op) ran on the CPU fallback")
+    }
 
-  @Test func workIsRecordedLazilyAndSubmittedOnRead() throws {
-    let d = gpu!
-    try d.flush()
-    let before = d.statistics
-    var x = Tensor<Float, WebGPU>(randomFloats(1000, seed: 9), shape: [1000])
-    for _ in 0..<10 { x = (x * 0.5).relu() }
-    #expect(d.statistics.submits == before.submits, "dispatches were submitted before a read")
-    _ = x.toArray()
-    let after = d.statistics
-    #expect(after.dispatches - before.dispatches >= 20)
-    #expect(after.submits - before.submits == 1)
-  }
+    @Test func workIsRecordedLazilyAndSubmittedOnRead() throws {
+      let d = gpu!
+      try d.flush()
+      let before = d.statistics
+      var x = Tensor<Float, WebGPU>(randomFloats(1000, seed: 9), shape: [1000])
+      for _ in 0..<10 { x = (x * 0.5).relu() }
+      #expect(d.statistics.submits == before.submits, "dispatches were submitted before a read")
+      _ = x.toArray()
+      let after = d.statistics
+      #expect(after.dispatches - before.dispatches >= 20)
+      #expect(after.submits - before.submits == 1)
+    }
 
-  @Test func badKernelIsATypedError() throws {
-    let d = gpu!
-    #expect(throws: WebGPUError.self) {
-      try d.dispatch("broken", source: "fn main( {", buffers: [], workgroups: (1, 1, 1))
+    @Test func badKernelIsATypedError() throws {
+      let d = gpu!
+      #expect(throws: WebGPUError.self) {
+        try d.dispatch("broken", source: "fn main( {", buffers: [], workgroups: (1, 1, 1))
+      }
     }
   }
 }
