@@ -18,6 +18,20 @@ struct BenchGPU: ParsableCommand {
   @Option(help: "Repetitions per case (best is reported).") var repeats = 3
   @Flag(help: "Print one JSON object per case instead of a table.") var json = false
 
+  /// The best of `repeats` timings of `body`, after one warm-up run (kernel compilation, buffer
+  /// pool).
+  func best(_ body: () -> Void) -> Double {
+    let clock = ContinuousClock()
+    body()
+    var t = Double.infinity
+    for _ in 0..<repeats {
+      let start = clock.now
+      body()
+      t = min(t, (clock.now - start).seconds)
+    }
+    return t
+  }
+
   func run() throws {
     let gpu: WebGPUDevice
     do {
@@ -29,17 +43,6 @@ struct BenchGPU: ParsableCommand {
       print(
         "WebGPU adapter: \(gpu.adapter.name) (\(gpu.adapter.backend)); CPU: \(CPU.kernelVariant), \(cpuThreadCount) threads"
       )
-    }
-    let clock = ContinuousClock()
-    func best(_ body: () -> Void) -> Double {
-      body()  // warm-up (kernel compilation, buffer pool)
-      var t = Double.infinity
-      for _ in 0..<repeats {
-        let start = clock.now
-        body()
-        t = min(t, (clock.now - start).seconds)
-      }
-      return t
     }
     func report(_ name: String, _ g: Double, _ c: Double, _ extra: [String: Any]) throws {
       if json {
@@ -74,18 +77,16 @@ struct BenchGPU: ParsableCommand {
 
     let batch = try MNIST(directory: defaultMNISTDirectory(), split: .train).batch(Array(0..<64))
     try step(
-      "mlp train step batch 64", mnistMLP(seed: 0, on: WebGPU.self), mnistMLP(seed: 0, on: CPU.self), batch, best,
-      report)
+      "mlp train step batch 64", mnistMLP(seed: 0, on: WebGPU.self), mnistMLP(seed: 0, on: CPU.self), batch, report)
     try step(
       "lenet5 train step batch 64", mnistLeNet(seed: 0, on: WebGPU.self), mnistLeNet(seed: 0, on: CPU.self), batch,
-      best,
       report)
   }
 
   /// Times forward + backward + Adam of the same model on both backends, and counts the GPU's
   /// dispatches, submits and CPU fallbacks in one step.
   func step<MG: MNISTClassifier<Autodiff<WebGPU>>, MC: MNISTClassifier<Autodiff<CPU>>>(
-    _ name: String, _ gpuModel: MG, _ cpuModel: MC, _ batch: MNIST.Batch, _ best: (() -> Void) -> Double,
+    _ name: String, _ gpuModel: MG, _ cpuModel: MC, _ batch: MNIST.Batch,
     _ report: (String, Double, Double, [String: Any]) throws -> Void
   ) throws {
     var (gm, cm) = (gpuModel, cpuModel)

@@ -61,7 +61,6 @@ extension WebGPU {
     }
     let source = """
       \(inputType == "f16" || outputType == "f16" ? "enable f16;\n" : "")\(decl)\(WebGPUDevice.linearIndex)
-      \(helpers)
       @compute @workgroup_size(256)
       fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
               @builtin(num_workgroups) groups: vec3<u32>) {

@@ -35,8 +35,7 @@ extension WebGPU {
       name,
       source: """
         \(decl)\(WebGPUDevice.linearIndex)
-        \(helpers)
-        fn P(k: u32) -> u32 { return params[k + 1u]; }
+          fn P(k: u32) -> u32 { return params[k + 1u]; }
         fn Pi(k: u32) -> i32 { return i32(params[k + 1u]); }
         \(functions)
         @compute @workgroup_size(256)

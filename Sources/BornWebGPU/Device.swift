@@ -39,6 +39,8 @@ public final class WebGPUDevice: @unchecked Sendable {
   }
   let state = Mutex(State())
   let recording = Mutex(())
+  /// Elementwise ops waiting to be recorded as one fused kernel (see Fusion.swift).
+  let fusion = Mutex<FusionGroup?>(nil)
 
   struct Pipeline: @unchecked Sendable {
     let pipeline: WGPUComputePipeline
@@ -158,6 +160,7 @@ public final class WebGPUDevice: @unchecked Sendable {
 
   /// The first `count` elements of `buffer`, after all recorded work has run.
   public func download<T: BitwiseCopyable>(_ buffer: GPUBuffer, count: Int, as _: T.Type) throws(WebGPUError) -> [T] {
+    try recordFusion()
     let bytes = (count * MemoryLayout<T>.stride + 3) & ~3
     guard bytes > 0 else { return [] }
     var descriptor = WGPUBufferDescriptor()
@@ -191,11 +194,18 @@ public final class WebGPUDevice: @unchecked Sendable {
   /// submitted), as does any buffer right after a read-back.
   public func write(_ bytes: UnsafeRawBufferPointer, into buffer: GPUBuffer) throws(WebGPUError) {
     guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+    try recordFusion(ifTouching: [buffer])
     api.queueWriteBuffer(queue, buffer.handle.raw, 0, base, bytes.count)
   }
 
   /// Records a copy of `bytes` bytes (a multiple of 4) from `source` to `destination`.
-  public func copy(_ source: GPUBuffer, to destination: GPUBuffer, bytes: Int) {
+  public func copy(_ source: GPUBuffer, to destination: GPUBuffer, bytes: Int) throws(WebGPUError) {
+    try recordFusion(ifTouching: [source, destination])
+    copyDirect(source, to: destination, bytes: bytes)
+  }
+
+  /// ``copy(_:to:bytes:)`` without looking at pending fused work (which records through it).
+  func copyDirect(_ source: GPUBuffer, to destination: GPUBuffer, bytes: Int) {
     guard bytes > 0 else { return }
     withEncoder {
       api.commandEncoderCopyBufferToBuffer($0, source.handle.raw, 0, destination.handle.raw, 0, UInt64(bytes))
@@ -221,6 +231,12 @@ public final class WebGPUDevice: @unchecked Sendable {
 
   /// Submits recorded work (if any) and recycles buffers retired meanwhile.
   public func flush() throws(WebGPUError) {
+    try recordFusion()
+    try submit()
+  }
+
+  /// Submits the encoder's commands (pending fused work stays pending).
+  func submit() throws(WebGPUError) {
     recording.withLock { _ in
       guard let encoder = state.withLock({ $0.encoder }) else { return }
       let commands = api.commandEncoderFinish(encoder, nil)
@@ -256,16 +272,28 @@ public final class WebGPUDevice: @unchecked Sendable {
     _ name: String, source: @autoclosure () -> String, buffers: [GPUBuffer], workgroups: (Int, Int, Int),
     output: Int? = nil, overwritesAll: Bool = true
   ) throws(WebGPUError) {
+    // Pending elementwise work that this kernel may read or overwrite goes first.
+    try recordFusion(ifTouching: buffers)
+    try dispatchDirect(
+      name, source: source(), buffers: buffers, workgroups: workgroups, output: output, overwritesAll: overwritesAll)
+  }
+
+  /// ``dispatch(_:source:buffers:workgroups:output:overwritesAll:)`` without looking at pending
+  /// fused work (the fused kernels themselves record through it).
+  func dispatchDirect(
+    _ name: String, source: @autoclosure () -> String, buffers: [GPUBuffer], workgroups: (Int, Int, Int),
+    output: Int? = nil, overwritesAll: Bool = true
+  ) throws(WebGPUError) {
     guard let output, buffers.indices.contains(where: { $0 != output && buffers[$0] === buffers[output] }) else {
       return try record(name, source: source, buffers: buffers, workgroups: workgroups)
     }
     let original = buffers[output]
     let temporary = try buffer(bytes: original.byteCount)
-    if !overwritesAll { copy(original, to: temporary, bytes: original.byteCount) }
+    if !overwritesAll { copyDirect(original, to: temporary, bytes: original.byteCount) }
     var bound = buffers
     bound[output] = temporary
     try record(name, source: source, buffers: bound, workgroups: workgroups)
-    copy(temporary, to: original, bytes: original.byteCount)
+    copyDirect(temporary, to: original, bytes: original.byteCount)
   }
 
   func record(
@@ -308,7 +336,7 @@ public final class WebGPUDevice: @unchecked Sendable {
       s.stats.dispatches += 1
       return s.pendingDispatches >= maximumPendingDispatches
     }
-    if submitNow { try flush() }
+    if submitNow { try submit() }
   }
 
   func pipeline(_ name: String, source: () -> String) throws(WebGPUError) -> Pipeline {
@@ -376,6 +404,9 @@ public struct WebGPUStatistics: Sendable, Equatable {
   /// uploaded); see ``WebGPU/fallbackOps``.
   public var fallbacks = 0
   public var pipelinesCompiled = 0
+  /// Elementwise ops recorded through fused kernels (each fused kernel counts once in
+  /// `dispatches`).
+  public var fusedOps = 0
 }
 
 /// A device buffer; freeing it returns it to its device's pool.

@@ -1,74 +1,9 @@
 import BornCore
 
-// Kernels over rows (softmax, cross-entropy) and over packed bytes (Bool results, Bool
-// conditions). Bool tensors keep the host layout, one byte per element, so they are read and
-// written as 32-bit words of four elements.
+// Kernels over rows (softmax, cross-entropy), the comparison rules, and packed copies of 1- and
+// 2-byte elements.
 
 extension WebGPU {
-  /// WGSL helpers shared by these kernels.
-  static let helpers = """
-    fn bool_at(words_index: u32, packed: u32) -> bool { return ((packed >> (8u * (words_index % 4u))) & 0xffu) != 0u; }
-    fn i64_eq(a: vec2<u32>, b: vec2<u32>) -> bool { return a.x == b.x && a.y == b.y; }
-    fn i64_lt(a: vec2<u32>, b: vec2<u32>) -> bool {
-      return bitcast<i32>(a.y) < bitcast<i32>(b.y) || (a.y == b.y && a.x < b.x);
-    }
-    """
-
-  /// The WGSL load of operand `k` at element index `i` for a storage dtype.
-  static func load(_ dtype: DType, _ k: Int, _ i: String) -> String? {
-    switch dtype {
-    case .f32: "in\(k)[\(i)]"
-    case .f16: "f32(in\(k)[\(i)])"
-    case .i64: "vec2<u32>(in\(k)[2u * \(i)], in\(k)[2u * \(i) + 1u])"
-    case .bool: "bool_at(\(i), in\(k)[\(i) / 4u])"
-    default: nil
-    }
-  }
-
-  /// The WGSL array element type holding a storage dtype.
-  static func arrayType(_ dtype: DType) -> String { dtype == .f32 ? "f32" : dtype == .f16 ? "f16" : "u32" }
-
-  /// Records a kernel writing one Bool per element of `shape` (contiguous output): each
-  /// invocation computes four elements and stores them as one word.
-  static func packedBool(
-    _ name: String, inputs: [(WebGPUStorage, Layout, DType)], shape: Shape, into out: WebGPUStorage,
-    expression: String
-  ) throws(WebGPUError) {
-    let count = shape.elementCount
-    guard count > 0 else { return }
-    let words = (count + 3) / 4
-    let p = try gpu.upload(stridedParams(count: count, shape: shape, inputs.map(\.1)))
-    let n = inputs.count
-    var decl = ""
-    for (k, input) in inputs.enumerated() {
-      decl += "@group(0) @binding(\(k)) var<storage, read> in\(k): array<\(arrayType(input.2))>;\n"
-    }
-    decl += "@group(0) @binding(\(n)) var<storage, read_write> output: array<u32>;\n"
-    decl += "@group(0) @binding(\(n + 1)) var<storage, read> params: array<u32>;\n"
-    var body = stridedIndices(operands: n, from: "e")
-    for (k, input) in inputs.enumerated() { body += "    let x\(k) = \(load(input.2, k, "idx\(k)")!);\n" }
-    let source = """
-      \(inputs.contains { $0.2 == .f16 } ? "enable f16;\n" : "")\(decl)\(WebGPUDevice.linearIndex)
-      \(helpers)
-      @compute @workgroup_size(256)
-      fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
-              @builtin(num_workgroups) groups: vec3<u32>) {
-        let w = linear_index(wid, lid, groups);
-        if (w * 4u >= params[0]) { return; }
-        var word = 0u;
-        for (var j = 0u; j < 4u; j++) {
-          let e = w * 4u + j;
-          if (e >= params[0]) { break; }
-      \(body)    if (\(expression)) { word = word | (1u << (8u * j)); }
-        }
-        output[w] = word;
-      }
-      """
-    try gpu.dispatch(
-      "bool.\(name).\(inputs.map { "\($0.2)" }.joined(separator: "."))", source: source,
-      buffers: inputs.map(\.0.buffer) + [out.buffer, p], workgroups: WebGPUDevice.grid(words), output: inputs.count)
-  }
-
   /// The WGSL test for a comparison of `x0` and `x1` with Born's NaN rules (false, except
   /// not-equal), or nil for an unsupported dtype.
   static func compareExpression(_ op: CompareOp, _ dtype: DType) -> String? {
@@ -94,44 +29,6 @@ extension WebGPU {
       }
     default: return nil
     }
-  }
-
-  /// `out = cond ? a : b` for f32 or i64 values with a Bool condition, all read through layouts.
-  static func selectKernel(
-    _ cond: WebGPUStorage, _ condLayout: Layout, _ a: WebGPUStorage, _ aLayout: Layout, _ b: WebGPUStorage,
-    _ bLayout: Layout, into out: WebGPUStorage, dtype: DType
-  ) throws(WebGPUError) {
-    let shape = aLayout.shape
-    let count = shape.elementCount
-    guard count > 0 else { return }
-    let p = try gpu.upload(stridedParams(count: count, shape: shape, [condLayout, aLayout, bLayout]))
-    let t = arrayType(dtype)
-    let store =
-      dtype != .i64
-      ? "output[i] = select(in2[idx2], in1[idx1], c);"
-      : "output[2u * i] = select(in2[2u * idx2], in1[2u * idx1], c);\n  output[2u * i + 1u] = select(in2[2u * idx2 + 1u], in1[2u * idx1 + 1u], c);"
-    try gpu.dispatch(
-      "select.\(dtype)",
-      source: """
-        \(dtype == .f16 ? "enable f16;" : "")
-        @group(0) @binding(0) var<storage, read> in0: array<u32>;
-        @group(0) @binding(1) var<storage, read> in1: array<\(t)>;
-        @group(0) @binding(2) var<storage, read> in2: array<\(t)>;
-        @group(0) @binding(3) var<storage, read_write> output: array<\(t)>;
-        @group(0) @binding(4) var<storage, read> params: array<u32>;
-        \(WebGPUDevice.linearIndex)
-        \(helpers)
-        @compute @workgroup_size(256)
-        fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
-                @builtin(num_workgroups) groups: vec3<u32>) {
-          let i = linear_index(wid, lid, groups);
-          if (i >= params[0]) { return; }
-        \(stridedIndices(operands: 3, from: "i"))
-          let c = bool_at(idx0, in0[idx0 / 4u]);
-          \(store)
-        }
-        """, buffers: [cond.buffer, a.buffer, b.buffer, out.buffer, p], workgroups: WebGPUDevice.grid(count),
-      output: 3)
   }
 
   /// Softmax or log-softmax along `axis`: one workgroup per row (all other coordinates), three

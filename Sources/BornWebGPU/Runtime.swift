@@ -46,11 +46,13 @@ public struct WebGPUAdapterInfo: Sendable, CustomStringConvertible {
   public var maxStorageBufferBindingSize: UInt64
   public var maxComputeWorkgroupStorageSize: UInt32
   public var maxComputeInvocationsPerWorkgroup: UInt32
+  /// Storage buffers one kernel may bind (fused elementwise kernels use up to this many).
+  public var maxStorageBuffersPerShaderStage: UInt32
 
   public var description: String {
     "\(name) (\(type), \(backend)\(vendor.isEmpty ? "" : ", " + vendor)): max buffer \(maxBufferSize >> 20) MiB, "
       + "storage binding \(maxStorageBufferBindingSize >> 20) MiB, workgroup storage \(maxComputeWorkgroupStorageSize) B, "
-      + "\(maxComputeInvocationsPerWorkgroup) invocations; f16 \(supportsF16 ? "yes" : "no"), subgroups \(supportsSubgroups ? "yes" : "no")"
+      + "\(maxComputeInvocationsPerWorkgroup) invocations, \(maxStorageBuffersPerShaderStage) storage buffers; f16 \(supportsF16 ? "yes" : "no"), subgroups \(supportsSubgroups ? "yes" : "no")"
   }
 }
 
@@ -177,7 +179,8 @@ public final class WebGPULibrary: @unchecked Sendable {
       supportsSubgroups: api.adapterHasFeature(adapter, UInt32(BORN_WGPU_FEATURE_SUBGROUPS)) != 0,
       maxBufferSize: limits.maxBufferSize, maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
       maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
-      maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup)
+      maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+      maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage)
   }
 }
 

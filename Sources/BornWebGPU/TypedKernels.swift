@@ -70,6 +70,18 @@ extension WebGPU {
     }
   }
 
+  /// WGSL rounding value `v` of the dtype's kind to what the dtype can hold: fused kernels keep
+  /// results in registers, and must see the same values that storing and reloading would give.
+  static func typedRound(_ dtype: DType, _ v: String) -> String {
+    switch dtype {
+    case .f16: "f16_value(f16_bits(\(v)))"
+    case .bf16: "bf16_value(bf16_bits(\(v)))"
+    case .i8: "((\(v) << 24u) >> 24u)"
+    case .u8: "(\(v) & 255i)"
+    default: v
+    }
+  }
+
   /// WGSL converting expression `v` of `from`'s kind into `to`'s kind with Born's rules.
   static func convert(_ v: String, from: DType, to: DType) -> String {
     guard let a = valueKind(from), let b = valueKind(to) else { preconditionFailure("f64 has no WGSL kernels") }
@@ -91,62 +103,6 @@ extension WebGPU {
     case (.bool, .int): return "select(0i, 1i, \(v))"
     case (.bool, .long): return "vec2<u32>(select(0u, 1u, \(v)), 0u)"
     }
-  }
-
-  /// Records `out = expression(x0, x1, ...)` over `shape` into contiguous `out` of `outType`,
-  /// each input read through its layout and decoded from its dtype. The expression yields the
-  /// output's value kind.
-  static func typedMap(
-    _ name: String, inputs: [(WebGPUStorage, Layout, DType)], shape: Shape, into out: WebGPUStorage,
-    outType: DType, expression: String
-  ) throws(WebGPUError) {
-    let count = shape.elementCount
-    guard count > 0 else { return }
-    let perWord = Swift.max(1, 4 / outType.byteSize)
-    let invocations = (count + perWord - 1) / perWord
-    let p = try gpu.upload(stridedParams(count: count, shape: shape, inputs.map(\.1)))
-    let n = inputs.count
-    var decl = ""
-    for k in 0..<n { decl += "@group(0) @binding(\(k)) var<storage, read> in\(k): array<u32>;\n" }
-    decl += "@group(0) @binding(\(n)) var<storage, read_write> output: array<u32>;\n"
-    decl += "@group(0) @binding(\(n + 1)) var<storage, read> params: array<u32>;\n"
-    var element = stridedIndices(operands: n, from: "e")
-    for (k, input) in inputs.enumerated() { element += "  let x\(k) = \(typedLoad(input.2, k, "idx\(k)"));\n" }
-    element += "  let r = \(expression);\n"
-    let body: String
-    if outType.byteSize == 8 {
-      body = """
-          let e = w;
-        \(element)  output[2u * w] = r.x;
-          output[2u * w + 1u] = r.y;
-        """
-    } else {
-      let bits = 32 / perWord
-      body = """
-          var word = 0u;
-          for (var j = 0u; j < \(perWord)u; j++) {
-            let e = w * \(perWord)u + j;
-            if (e >= params[0]) { break; }
-        \(element)    word = word | (\(typedBits(outType, "r")) << (\(bits)u * j));
-          }
-          output[w] = word;
-        """
-    }
-    let source = """
-      \(decl)\(WebGPUDevice.linearIndex)
-      \(typedHelpers)
-      @compute @workgroup_size(256)
-      fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
-              @builtin(num_workgroups) groups: vec3<u32>) {
-        let w = linear_index(wid, lid, groups);
-        if (w * \(perWord)u >= params[0]) { return; }
-      \(body)
-      }
-      """
-    try gpu.dispatch(
-      "typed.\(name).\(inputs.map { "\($0.2)" }.joined(separator: ".")).\(outType)", source: source,
-      buffers: inputs.map(\.0.buffer) + [out.buffer, p], workgroups: WebGPUDevice.grid(invocations),
-      output: inputs.count)
   }
 
   /// A unary op on `x0` for a dtype without an f32/f16 kernel: bf16 (and f16 without
@@ -385,9 +341,10 @@ extension WebGPU {
           }
         }
         """, buffers: [x.buffer, staging.buffer, p], workgroups: WebGPUDevice.rowGrid(outCount), output: 1)
-    try typedMap(
-      "store", inputs: [(staging, Layout(contiguous: [outCount]), stage)], shape: [outCount], into: out,
-      outType: dtype, expression: kind == .bool ? "(x0 != 0i)" : "x0")
+    try gpu.fuse(
+      expression: kind == .bool ? "(x0 != 0i)" : "x0",
+      inputs: [(staging.buffer, Layout(contiguous: [outCount]), stage)],
+      shape: [outCount], dtype: dtype, into: out.buffer)
   }
 
   /// WGSL helpers of the typed kernels: half and bfloat16 encodings, 64-bit integer arithmetic

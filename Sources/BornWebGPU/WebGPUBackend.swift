@@ -161,45 +161,8 @@ public enum WebGPU: Backend {
   }
 
   public static func cast(_ src: WebGPUStorage, _ layout: Layout, from: DType, into dst: WebGPUStorage, to: DType) {
-    if from == .bool, to == .f32 {
-      check {
-        try elementwise(
-          "cast.bool.f32", inputs: [(src, layout)], output: (dst, Layout(contiguous: layout.shape)), inputType: "u32",
-          outputType: "f32", loads: ["bool_at(idx0, in0[idx0 / 4u])"], expression: "select(0.0, 1.0, x0)")
-      }
-      return
-    }
-    if from == .f32, to == .bool {
-      check {
-        try packedBool(
-          "cast.f32", inputs: [(src, layout, .f32)], shape: layout.shape, into: dst,
-          expression: "x0 != 0.0 || is_nan(x0)")
-      }
-      return
-    }
-    if let a = floatType(from), let b = floatType(to), a != b {
-      check {
-        try elementwise(
-          "cast.\(a).\(b)", inputs: [(src, layout)], output: (dst, Layout(contiguous: layout.shape)), inputType: a,
-          outputType: b, expression: "x0")
-      }
-      return
-    }
-    let types: [DType: String] = [.f32: "f32", .i32: "i32"]
-    if let a = types[from], let b = types[to] {
-      check {
-        try elementwise(
-          "cast.\(a).\(b)", inputs: [(src, layout)], output: (dst, Layout(contiguous: layout.shape)), inputType: a,
-          outputType: b, expression: b == "i32" ? f32ToI32 : "\(b)(x0)")
-      }
-      return
-    }
     if valueKind(from) != nil, valueKind(to) != nil {
-      check {
-        try typedMap(
-          "cast", inputs: [(src, layout, from)], shape: layout.shape, into: dst, outType: to,
-          expression: convert("x0", from: from, to: to))
-      }
+      fused(convert("x0", from: from, to: to), [(src, layout, from)], shape: layout.shape, into: dst, dtype: to)
       return
     }
     fallback("cast \(from)→\(to)", inputs: [src], outputs: [dst]) { i, o in
@@ -207,17 +170,27 @@ public enum WebGPU: Backend {
     }
   }
 
-  /// Born's f32 → i32 rule: truncate, saturate at Int32's bounds, NaN → 0 (WGSL's conversion
-  /// clamps to the largest f32 below 2³¹ instead).
-  static let f32ToI32 =
-    "select(select(select(i32(x0), 2147483647i, x0 >= 2147483648.0), i32(-2147483647) - 1i, x0 < -2147483648.0), 0i, is_nan(x0))"
+  /// Adds `out = expression(x0, x1, ...)` (over the inputs' value kinds, see TypedKernels.swift)
+  /// to the device's pending fused kernel.
+  static func fused(
+    _ expression: String, _ inputs: [(WebGPUStorage, Layout, DType)], shape: Shape, into out: WebGPUStorage,
+    dtype: DType
+  ) {
+    check {
+      try gpu.fuse(
+        expression: expression, inputs: inputs.map { ($0.0.buffer, $0.1, $0.2) }, shape: shape, dtype: dtype,
+        into: out.buffer)
+    }
+  }
 
   public static func fill(_ dst: WebGPUStorage, count: Int, value: Double, dtype: DType) {
     // The element's bytes (Born's casting rules), repeated to fill whole 32-bit words.
     let one = CPU.allocate(1, dtype: dtype, on: CPU.defaultDevice)
     CPU.fill(one, count: 1, value: value, dtype: dtype)
     var pattern = [UInt8](repeating: 0, count: 8)
-    for k in 0..<8 { pattern[k] = one.raw.load(fromByteOffset: k % dtype.byteSize, as: UInt8.self) }
+    withExtendedLifetime(one) {
+      for k in 0..<8 { pattern[k] = one.raw.load(fromByteOffset: k % dtype.byteSize, as: UInt8.self) }
+    }
     let words = pattern.withUnsafeBytes { [$0.load(as: UInt32.self), $0.load(fromByteOffset: 4, as: UInt32.self)] }
     let wordCount = (count * dtype.byteSize + 3) / 4
     check {
@@ -244,30 +217,17 @@ public enum WebGPU: Backend {
     // (one write, like any tensor created from values).
     let host = CPU.allocate(count, dtype: dtype, on: CPU.defaultDevice)
     CPU.arange(into: host, count: count, start: start, step: step, dtype: dtype)
-    writeHost(UnsafeRawBufferPointer(start: host.raw, count: count * dtype.byteSize), into: dst)
+    withExtendedLifetime(host) {
+      writeHost(UnsafeRawBufferPointer(start: host.raw, count: count * dtype.byteSize), into: dst)
+    }
   }
 
   // MARK: Elementwise
 
   public static func unary(_ op: UnaryOp, _ x: WebGPUStorage, _ layout: Layout, into out: WebGPUStorage, dtype: DType) {
-    if let t = floatType(dtype), let (key, expression) = WebGPUDevice.unaryExpression(op) {
-      check {
-        try elementwise(
-          "unary.\(key)", inputs: [(x, layout)], output: (out, Layout(contiguous: layout.shape)), inputType: t,
-          outputType: t, expression: expression.replacingX("x0"))
-      }
-      return
-    }
-    if dtype == .bool, op == .logicalNot {
-      check { try packedBool("not", inputs: [(x, layout, .bool)], shape: layout.shape, into: out, expression: "!x0") }
-      return
-    }
-    if let (key, expression) = typedUnaryExpression(op, dtype) {
-      check {
-        try typedMap(
-          "unary.\(key)", inputs: [(x, layout, dtype)], shape: layout.shape, into: out, outType: dtype,
-          expression: expression)
-      }
+    let expression = dtype == .bool && op == .logicalNot ? "!x0" : typedUnaryExpression(op, dtype)?.expression
+    if let expression {
+      fused(expression, [(x, layout, dtype)], shape: layout.shape, into: out, dtype: dtype)
       return
     }
     fallback("unary \(op) \(dtype)", inputs: [x], outputs: [out]) { i, o in
@@ -279,29 +239,10 @@ public enum WebGPU: Backend {
     _ op: BinaryOp, _ a: WebGPUStorage, _ aLayout: Layout, _ b: WebGPUStorage, _ bLayout: Layout,
     into out: WebGPUStorage, dtype: DType
   ) {
-    if let t = floatType(dtype), let (key, expression) = WebGPUDevice.binaryExpression(op) {
-      let e = expression.replacingOccurrencesOfWord("a", with: "x0").replacingOccurrencesOfWord("b", with: "x1")
-      check {
-        try elementwise(
-          "binary.\(key)", inputs: [(a, aLayout), (b, bLayout)], output: (out, Layout(contiguous: aLayout.shape)),
-          inputType: t, outputType: t, expression: e)
-      }
-      return
-    }
-    if dtype == .bool, let expression = [BinaryOp.and: "x0 && x1", .or: "x0 || x1", .xor: "x0 != x1"][op] {
-      check {
-        try packedBool(
-          "logic.\(op)", inputs: [(a, aLayout, .bool), (b, bLayout, .bool)], shape: aLayout.shape, into: out,
-          expression: expression)
-      }
-      return
-    }
-    if let (key, expression) = typedBinaryExpression(op, dtype) {
-      check {
-        try typedMap(
-          "binary.\(key)", inputs: [(a, aLayout, dtype), (b, bLayout, dtype)], shape: aLayout.shape, into: out,
-          outType: dtype, expression: expression)
-      }
+    let logic = [BinaryOp.and: "(x0 && x1)", .or: "(x0 || x1)", .xor: "(x0 != x1)"]
+    let expression = dtype == .bool ? logic[op] : typedBinaryExpression(op, dtype)?.expression
+    if let expression {
+      fused(expression, [(a, aLayout, dtype), (b, bLayout, dtype)], shape: aLayout.shape, into: out, dtype: dtype)
       return
     }
     fallback("binary \(op) \(dtype)", inputs: [a, b], outputs: [out]) { i, o in
@@ -313,20 +254,8 @@ public enum WebGPU: Backend {
     _ op: CompareOp, _ a: WebGPUStorage, _ aLayout: Layout, _ b: WebGPUStorage, _ bLayout: Layout,
     into out: WebGPUStorage, dtype: DType
   ) {
-    if let expression = compareExpression(op, dtype), dtype != .f16 || floatType(.f16) != nil {
-      check {
-        try packedBool(
-          "compare.\(op)", inputs: [(a, aLayout, dtype), (b, bLayout, dtype)], shape: aLayout.shape, into: out,
-          expression: expression)
-      }
-      return
-    }
     if let expression = typedCompareExpression(op, dtype) {
-      check {
-        try typedMap(
-          "compare.\(op)", inputs: [(a, aLayout, dtype), (b, bLayout, dtype)], shape: aLayout.shape, into: out,
-          outType: .bool, expression: expression)
-      }
+      fused(expression, [(a, aLayout, dtype), (b, bLayout, dtype)], shape: aLayout.shape, into: out, dtype: .bool)
       return
     }
     fallback("compare \(op) \(dtype)", inputs: [a, b], outputs: [out]) { i, o in
@@ -337,33 +266,16 @@ public enum WebGPU: Backend {
   public static func test(
     _ test: ElementTest, _ x: WebGPUStorage, _ layout: Layout, into out: WebGPUStorage, dtype: DType
   ) {
-    if dtype == .f32 {
-      let expression =
-        switch test {
-        case .isNaN: "is_nan(x0)"
-        case .isInfinite: "(bitcast<u32>(x0) & 0x7fffffffu) == 0x7f800000u"
-        case .isFinite: "(bitcast<u32>(x0) & 0x7f800000u) != 0x7f800000u"
-        }
-      check {
-        try packedBool(
-          "test.\(test)", inputs: [(x, layout, .f32)], shape: layout.shape, into: out, expression: expression)
-      }
-      return
-    }
     if let kind = valueKind(dtype) {
       // Halves decode to f32 first; integers and Bools are always finite.
       let expression: String =
         switch test {
         case _ where kind != .float: test == .isFinite ? "true" : "false"
         case .isNaN: "is_nan(x0)"
-        case .isInfinite: "(bitcast<u32>(x0) & 0x7fffffffu) == 0x7f800000u"
-        case .isFinite: "(bitcast<u32>(x0) & 0x7f800000u) != 0x7f800000u"
+        case .isInfinite: "((bitcast<u32>(x0) & 0x7fffffffu) == 0x7f800000u)"
+        case .isFinite: "((bitcast<u32>(x0) & 0x7f800000u) != 0x7f800000u)"
         }
-      check {
-        try typedMap(
-          "test.\(test)", inputs: [(x, layout, dtype)], shape: layout.shape, into: out, outType: .bool,
-          expression: expression)
-      }
+      fused(expression, [(x, layout, dtype)], shape: layout.shape, into: out, dtype: .bool)
       return
     }
     fallback("test \(test) \(dtype)", inputs: [x], outputs: [out]) { i, o in
@@ -375,17 +287,11 @@ public enum WebGPU: Backend {
     _ cond: WebGPUStorage, _ condLayout: Layout, _ a: WebGPUStorage, _ aLayout: Layout, _ b: WebGPUStorage,
     _ bLayout: Layout, into out: WebGPUStorage, dtype: DType
   ) {
-    if dtype == .f32 || dtype == .i64 || floatType(dtype) == "f16" {
-      check { try selectKernel(cond, condLayout, a, aLayout, b, bLayout, into: out, dtype: dtype) }
-      return
-    }
     // Selection moves bits, so f64 goes through as Int64 words.
     let bits = dtype == .f64 ? DType.i64 : dtype
-    check {
-      try typedMap(
-        "select", inputs: [(cond, condLayout, .bool), (a, aLayout, bits), (b, bLayout, bits)], shape: aLayout.shape,
-        into: out, outType: bits, expression: "select(x2, x1, x0)")
-    }
+    fused(
+      "select(x2, x1, x0)", [(cond, condLayout, .bool), (a, aLayout, bits), (b, bLayout, bits)], shape: aLayout.shape,
+      into: out, dtype: bits)
   }
 
   // MARK: Reductions
