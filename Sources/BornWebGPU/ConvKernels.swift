@@ -379,17 +379,24 @@ extension WebGPU {
   /// vector along `axis`).
   static func gatherKernel(
     _ x: WebGPUStorage, _ layout: Layout, axis: Int, index: WebGPUStorage, _ indexLayout: Layout, outShape: Shape,
-    indexPerAxis: Bool, into out: WebGPUStorage, type t: String
+    indexPerAxis: Bool, into out: WebGPUStorage, dtype: DType
   ) throws(WebGPUError) {
+    let count = outShape.elementCount
+    let staged = stagedOutput(out, count: count, dtype: dtype)
     var params: [UInt32] = [UInt32(outShape.count), UInt32(axis), UInt32(layout.offset), UInt32(indexLayout.offset)]
     params.append(indexPerAxis ? 1 : 0)
     params.append(indexPerAxis ? UInt32(indexLayout.strides[0]) : 0)
     for a in (0..<outShape.count).reversed() {
       params += [UInt32(outShape[a]), UInt32(layout.strides[a]), indexPerAxis ? 0 : UInt32(indexLayout.strides[a])]
     }
+    // Elements move as raw bits: a word, a pair of words, or a staged 1- or 2-byte element.
+    let store =
+      dtype.byteSize == 8
+      ? "output[2u * i] = in0[2u * source];\n  output[2u * i + 1u] = in0[2u * source + 1u];"
+      : "output[i] = \(elementBits(dtype, 0, "source"));"
     try perOutput(
-      "gather.\(indexPerAxis ? "select" : "elements").\(t)", inputs: [x.buffer, index.buffer],
-      inputTypes: [t, "u32"], output: out, outputType: t, count: outShape.elementCount, params: params,
+      "gather.\(indexPerAxis ? "select" : "elements").\(dtype.byteSize)", inputs: [x.buffer, index.buffer],
+      inputTypes: ["u32", "u32"], output: staged, outputType: "u32", count: count, params: params,
       body: """
           var rest = i;
           var xi = P(2u);
@@ -407,30 +414,48 @@ extension WebGPU {
           let picked = in1[2u * ii];
           var axisStride = 0u;
           for (var a = 0u; a < rank; a++) { if (rank - 1u - a == P(1u)) { axisStride = P(7u + 3u * a); } }
-          output[i] = in0[xi + picked * axisStride];
+          let source = xi + picked * axisStride;
+          \(store)
         """)
+    try finishStaged(staged, count: count, dtype: dtype, into: out)
   }
 }
 
 extension WebGPU {
   /// Cumulative sum or product along `axis`: one invocation per line, in the CPU's order (so
-  /// results are identical). `out` is contiguous.
+  /// results are identical). `out` is contiguous. Floats accumulate in f32 (halves round each
+  /// output once), integers wrap, i64 runs on word pairs.
   static func scanKernel(
-    _ op: ScanOp, _ x: WebGPUStorage, _ layout: Layout, axis: Int, into out: WebGPUStorage, type t: String
+    _ op: ScanOp, _ x: WebGPUStorage, _ layout: Layout, axis: Int, into out: WebGPUStorage, dtype: DType
   ) throws(WebGPUError) {
+    guard let kind = valueKind(dtype), kind != .bool else { preconditionFailure("scan of \(dtype) on the GPU") }
     let shape = layout.shape
     let n = shape[axis]
-    guard shape.elementCount > 0 else { return }
-    let lines = shape.elementCount / n
+    let count = shape.elementCount
+    guard count > 0 else { return }
+    let lines = count / n
     let outStrides = Layout(contiguous: shape).strides
     var params: [UInt32] = [UInt32(n), UInt32(layout.strides[axis]), UInt32(outStrides[axis]), UInt32(layout.offset)]
     params.append(UInt32(shape.count - 1))
     for a in (0..<shape.count).reversed() where a != axis {
       params += [UInt32(shape[a]), UInt32(layout.strides[a]), UInt32(outStrides[a])]
     }
+    // Halves and bytes go through a word per element (f32 or i32 values), converted on packing.
+    let stage: DType = kind == .float ? .f32 : kind == .int ? .i32 : dtype
+    let staged = stage == dtype ? out : allocate(count, dtype: stage, on: defaultDevice)
+    let combine =
+      switch (kind, op) {
+      case (.long, .cumsum): "i64_add(acc, v)"
+      case (.long, _): "i64_mul(acc, v)"
+      case (_, .cumsum): "acc + v"
+      default: "acc * v"
+      }
+    let store =
+      kind == .long
+      ? "output[2u * at] = acc.x;\n    output[2u * at + 1u] = acc.y;" : "output[at] = bitcast<u32>(acc);"
     try perOutput(
-      "scan.\(op).\(t)", inputs: [x.buffer], inputTypes: [t], output: out, outputType: t, count: lines,
-      params: params,
+      "scan.\(op).\(dtype)", inputs: [x.buffer], inputTypes: ["u32"], output: staged, outputType: "u32", count: lines,
+      params: params, functions: typedHelpers,
       body: """
           var rest = i;
           var inBase = P(3u);
@@ -442,14 +467,21 @@ extension WebGPU {
             inBase += c * P(6u + 3u * a);
             outBase += c * P(7u + 3u * a);
           }
-          // f16 lines accumulate in f32 and round each output once, like the CPU.
-          var acc = f32(in0[inBase]);
-          output[outBase] = OUT(acc);
-          for (var j = 1u; j < P(0u); j++) {
-            acc = acc \(op == .cumsum ? "+" : "*") f32(in0[inBase + j * P(1u)]);
-            output[outBase + j * P(2u)] = OUT(acc);
+          var acc = \(typedLoad(dtype, 0, "inBase"));
+          for (var j = 0u; j < P(0u); j++) {
+            if (j > 0u) {
+              let v = \(typedLoad(dtype, 0, "(inBase + j * P(1u))"));
+              acc = \(combine);
+            }
+            let at = outBase + j * P(2u);
+            \(store)
           }
         """)
+    if staged !== out {
+      try gpu.fuse(
+        expression: "x0", inputs: [(staged.buffer, Layout(contiguous: shape), stage)], shape: shape, dtype: dtype,
+        into: out.buffer)
+    }
   }
 
   /// `scatter` into contiguous `dst`, gathered per destination element: each one walks the
@@ -535,8 +567,9 @@ extension WebGPU {
   /// exact, and identical to the CPU's order.
   static func rankSortKernel(
     _ x: WebGPUStorage, _ layout: Layout, axis: Int, keep: Int, largestFirst: Bool, values: WebGPUStorage,
-    indices: WebGPUStorage, type t: String
+    indices: WebGPUStorage, dtype: DType
   ) throws(WebGPUError) {
+    guard let kind = valueKind(dtype) else { preconditionFailure("sort of f64 on the GPU") }
     let shape = layout.shape
     let n = shape[axis]
     guard shape.elementCount > 0, keep > 0 else { return }
@@ -551,22 +584,38 @@ extension WebGPU {
       params += [UInt32(shape[a]), UInt32(layout.strides[a]), UInt32(outStrides[a])]
     }
     let p = try gpu.upload(params)
+    let outCount = outShape.elementCount
+    let staged = stagedOutput(values, count: outCount, dtype: dtype)
+    // Values compare as their kind (NaN above every number for floats) and move as raw bits.
+    let t = kind == .bool ? "u32" : kind.wgsl
+    let load = kind == .bool ? "select(0u, 1u, \(typedLoad(dtype, 0, "at")))" : typedLoad(dtype, 0, "at")
+    let (less, greater) = kind == .long ? ("i64_lt(a, b)", "i64_lt(b, a)") : ("(a < b)", "(a > b)")
+    let nanRules =
+      kind == .float
+      ? """
+        let an = is_nan(a);
+        let bn = is_nan(b);
+        if (an && bn) { return j < i; }
+        if (an || bn) { return select(bn, an, params[6] == 1u); }
+      """ : ""
+    let store =
+      dtype.byteSize == 8
+      ? "values[2u * o] = in0[2u * at];\n    values[2u * o + 1u] = in0[2u * at + 1u];"
+      : "values[o] = \(elementBits(dtype, 0, "at"));"
     try gpu.dispatch(
-      "rankSort.\(t)",
+      "rankSort.\(dtype)",
       source: """
-        \(t == "f16" ? "enable f16;" : "")
-        @group(0) @binding(0) var<storage, read> input: array<\(t)>;
-        @group(0) @binding(1) var<storage, read_write> values: array<\(t)>;
+        @group(0) @binding(0) var<storage, read> in0: array<u32>;
+        @group(0) @binding(1) var<storage, read_write> values: array<u32>;
         @group(0) @binding(2) var<storage, read_write> indices: array<u32>;
         @group(0) @binding(3) var<storage, read> params: array<u32>;
         \(WebGPUDevice.linearIndex)
+        \(typedHelpers)
+        fn value(at: u32) -> \(t) { return \(load); }
         // Whether element (a, j) comes before (b, i).
-        fn before(a: f32, j: u32, b: f32, i: u32) -> bool {
-          let an = is_nan(a);
-          let bn = is_nan(b);
-          if (an && bn) { return j < i; }
-          if (an || bn) { return select(bn, an, params[6] == 1u); }
-          if (a != b) { return select((a < b), (a > b), params[6] == 1u); }
+        fn before(a: \(t), j: u32, b: \(t), i: u32) -> bool {
+        \(nanRules)
+          if (!all(a == b)) { return select(\(less), \(greater), params[6] == 1u); }
           return j < i;
         }
         @compute @workgroup_size(256)
@@ -586,18 +635,20 @@ extension WebGPU {
             inBase += c * params[9u + 3u * a];
             outBase += c * params[10u + 3u * a];
           }
-          let v = input[inBase + i * params[3]];
+          let at = inBase + i * params[3];
+          let v = value(at);
           var rank = 0u;
           for (var j = 0u; j < n; j++) {
-            if (before(f32(input[inBase + j * params[3]]), j, f32(v), i)) { rank++; }
+            if (before(value(inBase + j * params[3]), j, v, i)) { rank++; }
           }
           if (rank < params[2]) {
             let o = outBase + rank * params[4];
-            values[o] = v;
+            \(store)
             indices[2u * o] = i;
             indices[2u * o + 1u] = 0u;
           }
         }
-        """, buffers: [x.buffer, values.buffer, indices.buffer, p], workgroups: WebGPUDevice.grid(shape.elementCount))
+        """, buffers: [x.buffer, staged.buffer, indices.buffer, p], workgroups: WebGPUDevice.grid(shape.elementCount))
+    try finishStaged(staged, count: outCount, dtype: dtype, into: values)
   }
 }

@@ -105,6 +105,56 @@ extension WebGPU {
     }
   }
 
+  /// WGSL for the raw bits of element `i` of operand `k` (an array of words) in one word: a
+  /// 4-byte element as it is, a 1- or 2-byte one in the low bits. (8-byte elements are two words.)
+  static func elementBits(_ dtype: DType, _ k: Int, _ i: String) -> String {
+    switch dtype.byteSize {
+    case 1: "((in\(k)[\(i) / 4u] >> (8u * (\(i) % 4u))) & 0xffu)"
+    case 2: "((in\(k)[\(i) / 2u] >> (16u * (\(i) % 2u))) & 0xffffu)"
+    default: "in\(k)[\(i)]"
+    }
+  }
+
+  /// Where a kernel that writes one element per invocation puts `dtype` results: `out` itself
+  /// for 4- and 8-byte elements, else a staging buffer of one word per element (1- and 2-byte
+  /// elements share words, which invocations cannot write concurrently) that
+  /// ``finishStaged(_:count:dtype:into:)`` packs into `out`.
+  static func stagedOutput(_ out: WebGPUStorage, count: Int, dtype: DType) -> WebGPUStorage {
+    dtype.byteSize >= 4 ? out : allocate(count, dtype: .i32, on: defaultDevice)
+  }
+
+  /// Packs the low bits of each staged word (the raw bits of a 1- or 2-byte element) into `out`;
+  /// nothing to do when the kernel wrote `out` directly.
+  static func finishStaged(_ staged: WebGPUStorage, count: Int, dtype: DType, into out: WebGPUStorage)
+    throws(WebGPUError)
+  {
+    guard staged !== out, count > 0 else { return }
+    let perWord = 4 / dtype.byteSize
+    let p = try gpu.upload([UInt32(count)])
+    try gpu.dispatch(
+      "pack.\(dtype.byteSize)",
+      source: """
+        @group(0) @binding(0) var<storage, read> staged: array<u32>;
+        @group(0) @binding(1) var<storage, read_write> output: array<u32>;
+        @group(0) @binding(2) var<storage, read> params: array<u32>;
+        \(WebGPUDevice.linearIndex)
+        @compute @workgroup_size(256)
+        fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                @builtin(num_workgroups) groups: vec3<u32>) {
+          let w = linear_index(wid, lid, groups);
+          if (w * \(perWord)u >= params[0]) { return; }
+          var word = 0u;
+          for (var j = 0u; j < \(perWord)u; j++) {
+            let e = w * \(perWord)u + j;
+            if (e >= params[0]) { break; }
+            word = word | (staged[e] << (\(32 / perWord)u * j));
+          }
+          output[w] = word;
+        }
+        """, buffers: [staged.buffer, out.buffer, p], workgroups: WebGPUDevice.grid((count + perWord - 1) / perWord),
+      output: 1)
+  }
+
   /// A unary op on `x0` for a dtype without an f32/f16 kernel: bf16 (and f16 without
   /// shader-f16) through the f32 expressions, integers with the CPU's wrapping rules.
   static func typedUnaryExpression(_ op: UnaryOp, _ dtype: DType) -> (key: String, expression: String)? {

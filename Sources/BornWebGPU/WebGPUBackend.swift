@@ -327,8 +327,8 @@ public enum WebGPU: Backend {
   public static func scan(
     _ op: ScanOp, _ x: WebGPUStorage, _ layout: Layout, axis: Int, into out: WebGPUStorage, dtype: DType
   ) {
-    if let t = floatType(dtype) {
-      check { try scanKernel(op, x, layout, axis: axis, into: out, type: t) }
+    if let kind = valueKind(dtype), kind != .bool {
+      check { try scanKernel(op, x, layout, axis: axis, into: out, dtype: dtype) }
       return
     }
     fallback("scan \(op) \(dtype)", inputs: [x], outputs: [out]) { i, o in
@@ -369,16 +369,10 @@ public enum WebGPU: Backend {
     _ x: WebGPUStorage, _ layout: Layout, axis: Int, index: WebGPUStorage, _ indexLayout: Layout,
     into out: WebGPUStorage, dtype: DType
   ) {
-    if let t = floatType(dtype) {
-      check {
-        try gatherKernel(
-          x, layout, axis: axis, index: index, indexLayout, outShape: indexLayout.shape, indexPerAxis: false, into: out,
-          type: t)
-      }
-      return
-    }
-    fallback("gather \(dtype)", inputs: [x, index], outputs: [out]) { i, o in
-      CPU.gather(i[0], layout, axis: axis, index: i[1], indexLayout, into: o[0], dtype: dtype)
+    check {
+      try gatherKernel(
+        x, layout, axis: axis, index: index, indexLayout, outShape: indexLayout.shape, indexPerAxis: false, into: out,
+        dtype: dtype)
     }
   }
 
@@ -403,17 +397,12 @@ public enum WebGPU: Backend {
     _ x: WebGPUStorage, _ layout: Layout, axis: Int, indices: WebGPUStorage, _ indicesLayout: Layout,
     into out: WebGPUStorage, dtype: DType
   ) {
-    if let t = floatType(dtype) {
-      var shape = layout.shape
-      shape[axis] = indicesLayout.shape[0]
-      check {
-        try gatherKernel(
-          x, layout, axis: axis, index: indices, indicesLayout, outShape: shape, indexPerAxis: true, into: out, type: t)
-      }
-      return
-    }
-    fallback("indexSelect \(dtype)", inputs: [x, indices], outputs: [out]) { i, o in
-      CPU.indexSelect(i[0], layout, axis: axis, indices: i[1], indicesLayout, into: o[0], dtype: dtype)
+    var shape = layout.shape
+    shape[axis] = indicesLayout.shape[0]
+    check {
+      try gatherKernel(
+        x, layout, axis: axis, index: indices, indicesLayout, outShape: shape, indexPerAxis: true, into: out,
+        dtype: dtype)
     }
   }
 
@@ -421,11 +410,11 @@ public enum WebGPU: Backend {
     _ x: WebGPUStorage, _ layout: Layout, axis: Int, descending: Bool, values: WebGPUStorage, indices: WebGPUStorage,
     dtype: DType
   ) {
-    if let t = floatType(dtype), x.buffer !== values.buffer {
+    if valueKind(dtype) != nil, x.buffer !== values.buffer {
       check {
         try rankSortKernel(
           x, layout, axis: axis, keep: layout.shape[axis], largestFirst: descending, values: values, indices: indices,
-          type: t)
+          dtype: dtype)
       }
       return
     }
@@ -438,10 +427,10 @@ public enum WebGPU: Backend {
     _ x: WebGPUStorage, _ layout: Layout, axis: Int, k: Int, largest: Bool, values: WebGPUStorage,
     indices: WebGPUStorage, dtype: DType
   ) {
-    if let t = floatType(dtype), x.buffer !== values.buffer {
+    if valueKind(dtype) != nil, x.buffer !== values.buffer {
       check {
         try rankSortKernel(
-          x, layout, axis: axis, keep: k, largestFirst: largest, values: values, indices: indices, type: t)
+          x, layout, axis: axis, keep: k, largestFirst: largest, values: values, indices: indices, dtype: dtype)
       }
       return
     }

@@ -228,7 +228,23 @@ extension WebGPUSuites {
         for axis in [0, 1] {
           same(ga.argmax(axis: axis), ca.argmax(axis: axis), "argmax \(axis)")
           same(ga.argmin(axis: axis), ca.argmin(axis: axis), "argmin \(axis)")
+          same(ga.cumsum(axis: axis), ca.cumsum(axis: axis), "cumsum \(axis)")
+          same(ga.T.cumprod(axis: axis), ca.T.cumprod(axis: axis), "cumprod \(axis)")
+          let (gv, gi) = ga.sorted(axis: axis, descending: axis == 0)
+          let (cv, ci) = ca.sorted(axis: axis, descending: axis == 0)
+          same(gv, cv, "sorted values \(axis)")
+          same(gi, ci, "sorted indices \(axis)")
         }
+        let (gt, gti) = ga.topK(4, axis: 1)
+        let (ct, cti) = ca.topK(4, axis: 1)
+        same(gt, ct, "topK values")
+        same(gti, cti, "topK indices")
+        let index: [Int64] = [5, 0, 2, 2, 1, 3, 4, 0, 5]
+        same(
+          ga.gather(axis: 1, index: Tensor<Int64, WebGPU>(index, shape: [3, 3])),
+          ca.gather(axis: 1, index: Tensor<Int64, CPU>(index, shape: [3, 3])), "gather")
+        same(
+          ga.T.indexSelect(axis: 0, [4, 0, 4, 1]), ca.T.indexSelect(axis: 0, [4, 0, 4, 1]), "indexSelect of a view")
       }
       check(Int32.self)
       check(Int8.self)
@@ -252,6 +268,13 @@ extension WebGPUSuites {
         #expect(gm.any(axes: axes).toArray() == cm.any(axes: axes).toArray())
       }
       #expect(bytes(gm .== gm.T.contiguous().T) == bytes(cm .== cm))
+      #expect(bytes(gm.T.indexSelect(axis: 1, [2, 0, 2])) == bytes(cm.T.indexSelect(axis: 1, [2, 0, 2])))
+      #expect(bytes(g.cumsum(axis: 1)) == bytes(c.cumsum(axis: 1)))
+      #expect(bytes(g.sorted(axis: 1).values) == bytes(c.sorted(axis: 1).values))
+      let rows = [Int64]([1, 5, 0])
+      #expect(
+        bytes(g.gather(axis: 0, index: Tensor<Int64, WebGPU>(rows, shape: [3, 1])))
+          == bytes(c.gather(axis: 0, index: Tensor<Int64, CPU>(rows, shape: [3, 1]))))
       #expect(WebGPU.fallbackOps.values.reduce(0, +) == before, "\(WebGPU.fallbackOps)")
     }
 
