@@ -489,7 +489,7 @@ extension WebGPU {
   /// CPU (the last assignment wins; additions happen in the same order, bit for bit).
   static func scatterKernel(
     _ mode: ScatterMode, into dst: WebGPUStorage, _ dstLayout: Layout, axis: Int, index: WebGPUStorage,
-    _ indexLayout: Layout, source: WebGPUStorage, _ sourceLayout: Layout, type t: String
+    _ indexLayout: Layout, source: WebGPUStorage, _ sourceLayout: Layout, dtype: DType
   ) throws(WebGPUError) {
     let shape = dstLayout.shape
     let count = shape.elementCount
@@ -505,17 +505,33 @@ extension WebGPU {
       ]
     }
     let p = try gpu.upload(params)
-    // f16 additions round through f32 at every step, as the CPU's do.
-    let combine = mode == .add ? "\(t)(f32(acc) + f32(src[si]))" : "src[si]"
+    // The destination's elements as raw words: 1- and 2-byte elements are unpacked to a word
+    // each first (the caller passes those only contiguous) and packed back after.
+    let staged = dtype.byteSize < 4 ? try unpacked(dst, count: count, dtype: dtype) : dst
+    let wide = dtype.byteSize == 8
+    let sourceBits = wide ? "vec2<u32>(in2[2u * si2], in2[2u * si2 + 1u])" : elementBits(dtype, 2, "si2")
+    // Additions as the CPU does them: halves round through f32 at every step, integers wrap,
+    // Bools or.
+    let add: String =
+      switch dtype {
+      case .f32: "bitcast<u32>(bitcast<f32>(acc) + bitcast<f32>(s))"
+      case .f16: "f16_bits(f16_value(acc) + f16_value(s))"
+      case .bf16: "bf16_bits(bf16_value(acc) + bf16_value(s))"
+      case .i32: "bitcast<u32>(bitcast<i32>(acc) + bitcast<i32>(s))"
+      case .i8, .u8: "((acc + s) & 0xffu)"
+      case .bool: "select(0u, 1u, acc != 0u || s != 0u)"
+      case .i64: "i64_add(acc, s)"
+      case .f64: preconditionFailure("f64 additions have no WGSL kernel")
+      }
     try gpu.dispatch(
-      "scatter.\(mode).\(t)",
+      "scatter.\(mode).\(dtype)",
       source: """
-        \(t == "f16" ? "enable f16;" : "")
-        @group(0) @binding(0) var<storage, read_write> dst: array<\(t)>;
+        @group(0) @binding(0) var<storage, read_write> dst: array<u32>;
         @group(0) @binding(1) var<storage, read> idx: array<u32>;
-        @group(0) @binding(2) var<storage, read> src: array<\(t)>;
+        @group(0) @binding(2) var<storage, read> in2: array<u32>;
         @group(0) @binding(3) var<storage, read> params: array<u32>;
         \(WebGPUDevice.linearIndex)
+        \(typedHelpers)
         @compute @workgroup_size(256)
         fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                 @builtin(num_workgroups) groups: vec3<u32>) {
@@ -542,17 +558,28 @@ extension WebGPU {
           }
           if (!inside) { return; }
           let axisBase = 6u + 5u * axisSlot;
-          var acc = dst[di];
+          var acc = \(wide ? "vec2<u32>(dst[2u * di], dst[2u * di + 1u])" : "dst[di]");
           for (var k = 0u; k < params[axisBase + 2u]; k++) {
             let at = ii + k * params[axisBase + 3u];
             if (idx[2u * at] == wanted) {
               let si2 = si + k * params[axisBase + 4u];
-              acc = \(combine.replacingOccurrences("si", "si2"));
+              let s = \(sourceBits);
+              acc = \(mode == .add ? add : "s");
             }
           }
-          dst[di] = acc;
+          \(wide ? "dst[2u * di] = acc.x;\n          dst[2u * di + 1u] = acc.y;" : "dst[di] = acc;")
         }
-        """, buffers: [dst.buffer, index.buffer, source.buffer, p], workgroups: WebGPUDevice.grid(count))
+        """, buffers: [staged.buffer, index.buffer, source.buffer, p], workgroups: WebGPUDevice.grid(count))
+    try finishStaged(staged, count: count, dtype: dtype, into: dst)
+  }
+
+  /// The raw bits of `x`'s first `count` 1- or 2-byte elements, a word each.
+  static func unpacked(_ x: WebGPUStorage, count: Int, dtype: DType) throws(WebGPUError) -> WebGPUStorage {
+    let words = allocate(count, dtype: .i32, on: defaultDevice)
+    try perOutput(
+      "unpack.\(dtype.byteSize)", inputs: [x.buffer], inputTypes: ["u32"], output: words, outputType: "u32",
+      count: count, params: [], body: "  output[i] = \(elementBits(dtype, 0, "i"));")
+    return words
   }
 }
 

@@ -380,10 +380,15 @@ public enum WebGPU: Backend {
     _ mode: ScatterMode, into dst: WebGPUStorage, _ dstLayout: Layout, axis: Int, index: WebGPUStorage,
     _ indexLayout: Layout, source: WebGPUStorage, _ sourceLayout: Layout, dtype: DType
   ) {
-    if let t = floatType(dtype), index.buffer !== dst.buffer, source.buffer !== dst.buffer {
+    // f64 moves as word pairs but has no additions; 1- and 2-byte destinations are unpacked,
+    // so they must be contiguous.
+    let supported =
+      (dtype != .f64 || mode == .assign) && (dtype.byteSize >= 4 || (dstLayout.isContiguous && dstLayout.offset == 0))
+    if supported, index.buffer !== dst.buffer, source.buffer !== dst.buffer {
       check {
         try scatterKernel(
-          mode, into: dst, dstLayout, axis: axis, index: index, indexLayout, source: source, sourceLayout, type: t)
+          mode, into: dst, dstLayout, axis: axis, index: index, indexLayout, source: source, sourceLayout,
+          dtype: dtype == .f64 ? .i64 : dtype)
       }
       return
     }

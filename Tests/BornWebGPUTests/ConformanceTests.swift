@@ -245,6 +245,15 @@ extension WebGPUSuites {
           ca.gather(axis: 1, index: Tensor<Int64, CPU>(index, shape: [3, 3])), "gather")
         same(
           ga.T.indexSelect(axis: 0, [4, 0, 4, 1]), ca.T.indexSelect(axis: 0, [4, 0, 4, 1]), "indexSelect of a view")
+        // Duplicate indices: the last assignment wins; additions wrap, in order.
+        let targets: [Int64] = [1, 1, 0, 5, 5, 2, 3, 0, 0]
+        let (gi, ci) = (Tensor<Int64, WebGPU>(targets, shape: [3, 3]), Tensor<Int64, CPU>(targets, shape: [3, 3]))
+        same(
+          ga.scatter(axis: 1, index: gi, source: gb[0..., 1...]),
+          ca.scatter(axis: 1, index: ci, source: cb[0..., 1...]), "scatter")
+        same(
+          ga.scatterAdd(axis: 1, index: gi, source: gb[0..., 1...]),
+          ca.scatterAdd(axis: 1, index: ci, source: cb[0..., 1...]), "scatterAdd")
       }
       check(Int32.self)
       check(Int8.self)
@@ -271,6 +280,13 @@ extension WebGPUSuites {
       #expect(bytes(gm.T.indexSelect(axis: 1, [2, 0, 2])) == bytes(cm.T.indexSelect(axis: 1, [2, 0, 2])))
       #expect(bytes(g.cumsum(axis: 1)) == bytes(c.cumsum(axis: 1)))
       #expect(bytes(g.sorted(axis: 1).values) == bytes(c.sorted(axis: 1).values))
+      let targets = [Int64]([2, 0, 2, 1])
+      #expect(
+        bytes(g.scatterAdd(axis: 1, index: Tensor<Int64, WebGPU>(targets, shape: [1, 4]), source: g[1..<2]))
+          == bytes(c.scatterAdd(axis: 1, index: Tensor<Int64, CPU>(targets, shape: [1, 4]), source: c[1..<2])))
+      #expect(
+        bytes(gm.scatter(axis: 0, index: Tensor<Int64, WebGPU>([2, 0], shape: [2, 1]), source: gm[0..<2, 0..<1]))
+          == bytes(cm.scatter(axis: 0, index: Tensor<Int64, CPU>([2, 0], shape: [2, 1]), source: cm[0..<2, 0..<1])))
       let rows = [Int64]([1, 5, 0])
       #expect(
         bytes(g.gather(axis: 0, index: Tensor<Int64, WebGPU>(rows, shape: [3, 1])))
