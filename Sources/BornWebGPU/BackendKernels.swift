@@ -197,6 +197,71 @@ extension WebGPU {
     }
   }
 
+  /// Batched `C = A·B` for dtypes without a tiled kernel (bf16, f16 without shader-f16,
+  /// integers, i64): one invocation per output element, summing over k in order. Floats
+  /// accumulate in f32 and round once; integers wrap, as on the CPU.
+  static func matmulTyped(
+    _ a: WebGPUStorage, _ aLayout: Layout, _ b: WebGPUStorage, _ bLayout: Layout, into out: WebGPUStorage,
+    dtype: DType
+  ) throws(WebGPUError) {
+    guard let kind = valueKind(dtype), kind != .bool else { preconditionFailure("matmul of \(dtype) on the GPU") }
+    let r = aLayout.shape.count
+    let (m, k, n) = (aLayout.shape[r - 2], aLayout.shape[r - 1], bLayout.shape[r - 1])
+    let batchShape = Array(aLayout.shape.array.dropLast(2))
+    let batches = batchShape.reduce(1, *)
+    let count = batches * m * n
+    guard count > 0 else { return }
+    var offsets: [UInt32] = []
+    for batch in 0..<batches {
+      var rest = batch
+      var (oa, ob) = (aLayout.offset, bLayout.offset)
+      for axis in stride(from: batchShape.count - 1, through: 0, by: -1) {
+        let c = rest % batchShape[axis]
+        rest /= batchShape[axis]
+        oa += c * aLayout.strides[axis]
+        ob += c * bLayout.strides[axis]
+      }
+      offsets += [UInt32(oa), UInt32(ob)]
+    }
+    let params: [UInt32] = [
+      UInt32(m), UInt32(n), UInt32(k), UInt32(aLayout.strides[r - 2]), UInt32(aLayout.strides[r - 1]),
+      UInt32(bLayout.strides[r - 2]), UInt32(bLayout.strides[r - 1]),
+    ]
+    // Results of 1- and 2-byte dtypes go through a word per element (f32 or i32 values).
+    let stage: DType = kind == .float ? .f32 : kind == .int ? .i32 : .i64
+    let shape = Shape(batchShape + [m, n])
+    let staged = stage == dtype ? out : allocate(count, dtype: stage, on: defaultDevice)
+    let (zero, step, store) =
+      switch kind {
+      case .float: ("0.0", "acc + x * y", "output[i] = bitcast<u32>(acc);")
+      case .int: ("0i", "acc + x * y", "output[i] = bitcast<u32>(acc);")
+      default:
+        ("vec2<u32>(0u, 0u)", "i64_add(acc, i64_mul(x, y))", "output[2u * i] = acc.x; output[2u * i + 1u] = acc.y;")
+      }
+    let offsetBuffer = try gpu.upload(offsets)
+    try perOutput(
+      "matmul.typed.\(dtype)", inputs: [a.buffer, b.buffer, offsetBuffer], inputTypes: ["u32", "u32", "u32"],
+      output: staged, outputType: "u32", count: count, params: params, functions: typedHelpers,
+      body: """
+          let M = P(0u); let N = P(1u); let K = P(2u);
+          let col = i % N; let row = (i / N) % M; let z = i / (N * M);
+          let oa = in2[2u * z] + row * P(3u);
+          let ob = in2[2u * z + 1u] + col * P(6u);
+          var acc = \(zero);
+          for (var kk = 0u; kk < K; kk++) {
+            let x = \(typedLoad(dtype, 0, "(oa + kk * P(4u))"));
+            let y = \(typedLoad(dtype, 1, "(ob + kk * P(5u))"));
+            acc = \(step);
+          }
+          \(store)
+        """)
+    if staged !== out {
+      try gpu.fuse(
+        expression: "x0", inputs: [(staged.buffer, Layout(contiguous: shape), stage)], shape: shape, dtype: dtype,
+        into: out.buffer)
+    }
+  }
+
   /// Matmul bindings shared by both kernels: A, B, C, params (M, N, K, A's row and column
   /// strides, B's, then per batch A's and B's offsets) and the first batch of this dispatch.
   static func matmulBindings(_ t: String) -> String {

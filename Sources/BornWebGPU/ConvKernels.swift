@@ -10,6 +10,28 @@ extension WebGPU {
     (0..<4).map { UInt32(l.shape[$0]) } + [UInt32(l.offset)] + (0..<4).map { UInt32(l.strides[$0]) }
   }
 
+  /// WGSL functions `ld0`, `ld1`, ... reading element `i` of operand k as f32 (f32, f16 or bf16
+  /// storage; no shader-f16 needed).
+  static func floatLoads(_ dtype: DType, _ operands: Int) -> String {
+    (0..<operands).map { "fn ld\($0)(i: u32) -> f32 { return \(typedLoad(dtype, $0, "i")); }\n" }.joined()
+      + typedHelpers
+  }
+
+  /// Where a float kernel writes its f32 results: `out` for f32, else a staging buffer that
+  /// ``finishFloat(_:shape:dtype:into:)`` rounds into `out` (once, as the CPU backend does).
+  static func floatStaging(_ out: WebGPUStorage, count: Int, dtype: DType) -> WebGPUStorage {
+    dtype == .f32 ? out : allocate(count, dtype: .f32, on: defaultDevice)
+  }
+
+  static func finishFloat(_ staged: WebGPUStorage, shape: Shape, dtype: DType, into out: WebGPUStorage)
+    throws(WebGPUError)
+  {
+    guard staged !== out else { return }
+    try gpu.fuse(
+      expression: "x0", inputs: [(staged.buffer, Layout(contiguous: shape), .f32)], shape: shape, dtype: dtype,
+      into: out.buffer)
+  }
+
   static func convParams(_ p: Conv2DParams) -> [UInt32] {
     [p.stride.0, p.stride.1, p.padding.0, p.padding.1, p.dilation.0, p.dilation.1, p.groups].map { UInt32($0) }
   }
@@ -53,12 +75,14 @@ extension WebGPU {
   /// offset, 4 strides), stride, padding, dilation, groups, OH, OW.
   static func conv2dKernel(
     _ x: WebGPUStorage, _ xl: Layout, _ w: WebGPUStorage, _ wl: Layout, _ p: Conv2DParams, into out: WebGPUStorage,
-    _ outShape: Shape, type t: String
+    _ outShape: Shape, dtype: DType
   ) throws(WebGPUError) {
+    let staged = floatStaging(out, count: outShape.elementCount, dtype: dtype)
     try perOutput(
-      "conv2d.\(t)", inputs: [x.buffer, w.buffer], inputTypes: [t, t], output: out, outputType: t,
+      "conv2d.\(dtype)", inputs: [x.buffer, w.buffer], inputTypes: ["u32", "u32"], output: staged, outputType: "u32",
       count: outShape.elementCount,
       params: nchw(xl) + nchw(wl) + convParams(p) + [UInt32(outShape[2]), UInt32(outShape[3])],
+      functions: floatLoads(dtype, 2),
       body: """
           let OW = P(26u); let OH = P(25u); let O = P(9u);
           let oj = i % OW; let oi = (i / OW) % OH; let o = (i / (OW * OH)) % O; let n = i / (OW * OH * O);
@@ -72,26 +96,29 @@ extension WebGPU {
               for (var kj = 0u; kj < KW; kj++) {
                 let wi = i32(oj * P(19u) + kj * P(23u)) - Pi(21u);
                 if (wi < 0 || wi >= Pi(3u)) { continue; }
-                let xv = f32(in0[P(4u) + n * P(5u) + (g * Cg + c) * P(6u) + u32(hi) * P(7u) + u32(wi) * P(8u)]);
-                let wv = f32(in1[P(13u) + o * P(14u) + c * P(15u) + ki * P(16u) + kj * P(17u)]);
+                let xv = ld0(P(4u) + n * P(5u) + (g * Cg + c) * P(6u) + u32(hi) * P(7u) + u32(wi) * P(8u));
+                let wv = ld1(P(13u) + o * P(14u) + c * P(15u) + ki * P(16u) + kj * P(17u));
                 acc += xv * wv;
               }
             }
           }
-          output[i] = OUT(acc);
+          output[i] = bitcast<u32>(acc);
         """)
+    try finishFloat(staged, shape: outShape, dtype: dtype, into: out)
   }
 
   /// Gradient of conv2d with respect to its input, gathered per input element.
   static func conv2dBackwardInputKernel(
     _ gy: WebGPUStorage, _ gyShape: Shape, _ w: WebGPUStorage, _ wl: Layout, _ p: Conv2DParams,
-    into out: WebGPUStorage, inputShape: Shape, type t: String
+    into out: WebGPUStorage, inputShape: Shape, dtype: DType
   ) throws(WebGPUError) {
     let gyl = Layout(contiguous: gyShape)
+    let staged = floatStaging(out, count: inputShape.elementCount, dtype: dtype)
     try perOutput(
-      "conv2dBackwardInput.\(t)", inputs: [gy.buffer, w.buffer], inputTypes: [t, t], output: out, outputType: t,
-      count: inputShape.elementCount,
+      "conv2dBackwardInput.\(dtype)", inputs: [gy.buffer, w.buffer], inputTypes: ["u32", "u32"], output: staged,
+      outputType: "u32", count: inputShape.elementCount,
       params: nchw(gyl) + nchw(wl) + convParams(p) + (0..<4).map { UInt32(inputShape[$0]) },
+      functions: floatLoads(dtype, 2),
       body: """
           let W = P(28u); let H = P(27u); let C = P(26u);
           let wi = i32(i % W); let hi = i32((i / W) % H); let ci = (i / (W * H)) % C; let n = i / (W * H * C);
@@ -114,37 +141,39 @@ extension WebGPU {
               if (oj >= OW) { continue; }
               for (var oo = 0u; oo < Og; oo++) {
                 let o = g * Og + oo;
-                let gv = f32(in0[P(4u) + n * P(5u) + o * P(6u) + u32(oi) * P(7u) + u32(oj) * P(8u)]);
-                let wv = f32(in1[P(13u) + o * P(14u) + c * P(15u) + ki * P(16u) + kj * P(17u)]);
+                let gv = ld0(P(4u) + n * P(5u) + o * P(6u) + u32(oi) * P(7u) + u32(oj) * P(8u));
+                let wv = ld1(P(13u) + o * P(14u) + c * P(15u) + ki * P(16u) + kj * P(17u));
                 acc += gv * wv;
               }
             }
           }
-          output[i] = OUT(acc);
+          output[i] = bitcast<u32>(acc);
         """)
+    try finishFloat(staged, shape: inputShape, dtype: dtype, into: out)
   }
 
   /// Gradient of conv2d with respect to its weights: one workgroup per weight element reducing
   /// over batch and output positions.
   static func conv2dBackwardWeightKernel(
     _ x: WebGPUStorage, _ xl: Layout, _ gy: WebGPUStorage, _ gyShape: Shape, _ p: Conv2DParams,
-    into out: WebGPUStorage, weightShape: Shape, type t: String
+    into out: WebGPUStorage, weightShape: Shape, dtype: DType
   ) throws(WebGPUError) {
     let count = weightShape.elementCount
     guard count > 0 else { return }
     let gyl = Layout(contiguous: gyShape)
     let params = nchw(xl) + nchw(gyl) + convParams(p) + (0..<4).map { UInt32(weightShape[$0]) }
     let pb = try gpu.upload([UInt32(count)] + params)
+    let staged = floatStaging(out, count: count, dtype: dtype)
     try gpu.dispatch(
-      "conv2dBackwardWeight.\(t)",
+      "conv2dBackwardWeight.\(dtype)",
       source: """
-        \(t == "f16" ? "enable f16;" : "")
-        @group(0) @binding(0) var<storage, read> in0: array<\(t)>;
-        @group(0) @binding(1) var<storage, read> in1: array<\(t)>;
-        @group(0) @binding(2) var<storage, read_write> output: array<\(t)>;
+        @group(0) @binding(0) var<storage, read> in0: array<u32>;
+        @group(0) @binding(1) var<storage, read> in1: array<u32>;
+        @group(0) @binding(2) var<storage, read_write> output: array<u32>;
         @group(0) @binding(3) var<storage, read> params: array<u32>;
         \(WebGPUDevice.linearIndex)
         \(WebGPUDevice.workgroupReductions)
+        \(floatLoads(dtype, 2))
         fn P(k: u32) -> u32 { return params[k + 1u]; }
         fn Pi(k: u32) -> i32 { return i32(params[k + 1u]); }
         @compute @workgroup_size(256)
@@ -163,15 +192,16 @@ extension WebGPU {
               let hi = i32(oi * P(18u) + ki * P(22u)) - Pi(20u);
               let wi = i32(oj * P(19u) + kj * P(23u)) - Pi(21u);
               if (hi < 0 || hi >= Pi(2u) || wi < 0 || wi >= Pi(3u)) { continue; }
-              let xv = f32(in0[P(4u) + n * P(5u) + (g * Cg + c) * P(6u) + u32(hi) * P(7u) + u32(wi) * P(8u)]);
-              let gv = f32(in1[P(13u) + n * P(14u) + o * P(15u) + oi * P(16u) + oj * P(17u)]);
+              let xv = ld0(P(4u) + n * P(5u) + (g * Cg + c) * P(6u) + u32(hi) * P(7u) + u32(wi) * P(8u));
+              let gv = ld1(P(13u) + n * P(14u) + o * P(15u) + oi * P(16u) + oj * P(17u));
               acc += xv * gv;
             }
           }
           let total = workgroup_sum(lid.x, acc);
-          if (lid.x == 0u && e < params[0]) { output[e] = \(t)(total); }
+          if (lid.x == 0u && e < params[0]) { output[e] = bitcast<u32>(total); }
         }
-        """, buffers: [x.buffer, gy.buffer, out.buffer, pb], workgroups: WebGPUDevice.rowGrid(count), output: 2)
+        """, buffers: [x.buffer, gy.buffer, staged.buffer, pb], workgroups: WebGPUDevice.rowGrid(count), output: 2)
+    try finishFloat(staged, shape: weightShape, dtype: dtype, into: out)
   }
 
   static func poolParams(_ p: Pool2DParams) -> [UInt32] {
@@ -196,7 +226,7 @@ extension WebGPU {
         for (var kj = 0u; kj < P(10u); kj++) {
           let wi = w0 + i32(kj * P(16u));
           if (wi < 0 || wi >= Pi(3u)) { continue; }
-          let v = f32(in0[base + u32(hi) * P(7u) + u32(wi) * P(8u)]);
+          let v = ld0(base + u32(hi) * P(7u) + u32(wi) * P(8u));
           let position = f32(u32(hi) * P(3u) + u32(wi));
           if (is_nan(v)) { return vec2<f32>(v, position); }
           if (at < 0.0 || v > m) { m = v; at = position; }
@@ -221,7 +251,7 @@ extension WebGPU {
       let w1 = min(w0 + Pi(10u), Pi(3u) + Pi(14u));
       var s = 0.0;
       for (var hi = max(h0, 0); hi < min(h1, Pi(2u)); hi++) {
-        for (var wi = max(w0, 0); wi < min(w1, Pi(3u)); wi++) { s += f32(in0[base + u32(hi) * P(7u) + u32(wi) * P(8u)]); }
+        for (var wi = max(w0, 0); wi < min(w1, Pi(3u)); wi++) { s += ld0(base + u32(hi) * P(7u) + u32(wi) * P(8u)); }
       }
       return s;
     }
@@ -229,34 +259,39 @@ extension WebGPU {
 
   static func pool2dKernel(
     _ kind: PoolKind, _ x: WebGPUStorage, _ xl: Layout, _ p: Pool2DParams, into out: WebGPUStorage, _ outShape: Shape,
-    type t: String
+    dtype: DType
   ) throws(WebGPUError) {
     let value = kind == .max ? "window_max(base, oi, oj).x" : "window_sum(base, oi, oj) / window_divisor(oi, oj)"
+    let staged = floatStaging(out, count: outShape.elementCount, dtype: dtype)
     try perOutput(
-      "pool2d.\(kind).\(t)", inputs: [x.buffer], inputTypes: [t], output: out, outputType: t,
+      "pool2d.\(kind).\(dtype)", inputs: [x.buffer], inputTypes: ["u32"], output: staged, outputType: "u32",
       count: outShape.elementCount,
-      params: nchw(xl) + poolParams(p) + [UInt32(outShape[2]), UInt32(outShape[3])], functions: poolWindow,
+      params: nchw(xl) + poolParams(p) + [UInt32(outShape[2]), UInt32(outShape[3])],
+      functions: floatLoads(dtype, 1) + poolWindow,
       body: """
           let OW = P(19u); let OH = P(18u);
           let oj = i % OW; let oi = (i / OW) % OH; let c = (i / (OW * OH)) % P(1u); let n = i / (OW * OH * P(1u));
           let base = window_base(n, c);
-          output[i] = OUT(\(value));
+          output[i] = bitcast<u32>(\(value));
         """)
+    try finishFloat(staged, shape: outShape, dtype: dtype, into: out)
   }
 
   /// Pooling gradient, gathered per input element over the windows that contain it.
   static func pool2dBackwardKernel(
     _ kind: PoolKind, _ x: WebGPUStorage, _ xl: Layout, _ gy: WebGPUStorage, _ gyShape: Shape, _ p: Pool2DParams,
-    into out: WebGPUStorage, type t: String
+    into out: WebGPUStorage, dtype: DType
   ) throws(WebGPUError) {
+    let staged = floatStaging(out, count: xl.shape.elementCount, dtype: dtype)
     let contribution =
       kind == .max
-      ? "if (u32(window_max(base, oi, oj).y) == u32(hi) * P(3u) + u32(wi)) { acc += f32(in1[gbase + oi * OW + oj]); }"
-      : "acc += f32(in1[gbase + oi * OW + oj]) / window_divisor(oi, oj);"
+      ? "if (u32(window_max(base, oi, oj).y) == u32(hi) * P(3u) + u32(wi)) { acc += ld1(gbase + oi * OW + oj); }"
+      : "acc += ld1(gbase + oi * OW + oj) / window_divisor(oi, oj);"
     try perOutput(
-      "pool2dBackward.\(kind).\(t)", inputs: [x.buffer, gy.buffer], inputTypes: [t, t], output: out, outputType: t,
+      "pool2dBackward.\(kind).\(dtype)", inputs: [x.buffer, gy.buffer], inputTypes: ["u32", "u32"], output: staged,
+      outputType: "u32",
       count: xl.shape.elementCount, params: nchw(xl) + poolParams(p) + [UInt32(gyShape[2]), UInt32(gyShape[3])],
-      functions: poolWindow,
+      functions: floatLoads(dtype, 2) + poolWindow,
       body: """
           let W = P(3u); let H = P(2u); let C = P(1u);
           let wi = i32(i % W); let hi = i32((i / W) % H); let c = (i / (W * H)) % C; let n = i / (W * H * C);
@@ -277,8 +312,9 @@ extension WebGPU {
               \(contribution)
             }
           }
-          output[i] = OUT(acc);
+          output[i] = bitcast<u32>(acc);
         """)
+    try finishFloat(staged, shape: xl.shape, dtype: dtype, into: out)
   }
 }
 

@@ -34,7 +34,7 @@ extension WebGPU {
   /// Softmax or log-softmax along `axis`: one workgroup per row (all other coordinates), three
   /// passes over the row (max, sum of exponentials, output). `out` is contiguous.
   static func softmaxKernel(
-    _ x: WebGPUStorage, _ layout: Layout, axis: Int, log: Bool, into out: WebGPUStorage, type t: String = "f32"
+    _ x: WebGPUStorage, _ layout: Layout, axis: Int, log: Bool, into out: WebGPUStorage, dtype: DType
   ) throws(WebGPUError) {
     let shape = layout.shape
     let rows = shape.elementCount / Swift.max(shape[axis], 1)
@@ -49,15 +49,16 @@ extension WebGPU {
     }
     let p = try gpu.upload(params)
     let result = log ? "v - m - log(s)" : "exp(v - m) / s"
+    let staged = floatStaging(out, count: shape.elementCount, dtype: dtype)
     try gpu.dispatch(
-      "softmax.\(log ? "log" : "exp").\(t)",
+      "softmax.\(log ? "log" : "exp").\(dtype)",
       source: """
-        \(t == "f16" ? "enable f16;" : "")
-        @group(0) @binding(0) var<storage, read> input: array<\(t)>;
-        @group(0) @binding(1) var<storage, read_write> output: array<\(t)>;
+        @group(0) @binding(0) var<storage, read> in0: array<u32>;
+        @group(0) @binding(1) var<storage, read_write> output: array<u32>;
         @group(0) @binding(2) var<storage, read> params: array<u32>;
         \(WebGPUDevice.linearIndex)
         \(WebGPUDevice.workgroupReductions)
+        \(floatLoads(dtype, 1))
         @compute @workgroup_size(256)
         fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
                 @builtin(num_workgroups) groups: vec3<u32>) {
@@ -76,19 +77,20 @@ extension WebGPU {
           let n = select(0u, params[1], valid);
           var m = bitcast<f32>(0xff800000u);
           for (var j = lid.x; j < n; j += 256u) {
-            let v = f32(input[inBase + j * params[2]]);
+            let v = ld0(inBase + j * params[2]);
             m = select(max(m, v), v, is_nan(v));
           }
           m = workgroup_max(lid.x, m);
           var s = 0.0;
-          for (var j = lid.x; j < n; j += 256u) { s += exp(f32(input[inBase + j * params[2]]) - m); }
+          for (var j = lid.x; j < n; j += 256u) { s += exp(ld0(inBase + j * params[2]) - m); }
           s = workgroup_sum(lid.x, s);
           for (var j = lid.x; j < n; j += 256u) {
-            let v = f32(input[inBase + j * params[2]]);
-            output[outBase + j * params[3]] = \(t)(\(result));
+            let v = ld0(inBase + j * params[2]);
+            output[outBase + j * params[3]] = bitcast<u32>(\(result));
           }
         }
-        """, buffers: [x.buffer, out.buffer, p], workgroups: WebGPUDevice.rowGrid(rows), output: 1)
+        """, buffers: [x.buffer, staged.buffer, p], workgroups: WebGPUDevice.rowGrid(rows), output: 1)
+    try finishFloat(staged, shape: shape, dtype: dtype, into: out)
   }
 
   /// Per-row cross-entropy (`backward: false`) or its gradient: one workgroup per sample.

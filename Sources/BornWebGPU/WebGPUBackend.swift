@@ -339,8 +339,8 @@ public enum WebGPU: Backend {
   public static func softmax(
     _ x: WebGPUStorage, _ layout: Layout, axis: Int, log: Bool, into out: WebGPUStorage, dtype: DType
   ) {
-    if let t = floatType(dtype) {
-      check { try softmaxKernel(x, layout, axis: axis, log: log, into: out, type: t) }
+    if valueKind(dtype) == .float {
+      check { try softmaxKernel(x, layout, axis: axis, log: log, into: out, dtype: dtype) }
       return
     }
     fallback("softmax \(dtype)", inputs: [x], outputs: [out]) { i, o in
@@ -356,6 +356,10 @@ public enum WebGPU: Backend {
   ) {
     if let t = floatType(dtype) {
       check { try matmulFloat(a, aLayout, b, bLayout, into: out, type: t) }
+      return
+    }
+    if let kind = valueKind(dtype), kind != .bool {
+      check { try matmulTyped(a, aLayout, b, bLayout, into: out, dtype: dtype) }
       return
     }
     fallback("matmul \(dtype)", inputs: [a, b], outputs: [out]) { i, o in
@@ -450,8 +454,8 @@ public enum WebGPU: Backend {
     _ x: WebGPUStorage, _ xLayout: Layout, _ w: WebGPUStorage, _ wLayout: Layout, params: Conv2DParams,
     into out: WebGPUStorage, _ outShape: Shape, dtype: DType
   ) {
-    if let t = floatType(dtype) {
-      check { try conv2dKernel(x, xLayout, w, wLayout, params, into: out, outShape, type: t) }
+    if valueKind(dtype) == .float {
+      check { try conv2dKernel(x, xLayout, w, wLayout, params, into: out, outShape, dtype: dtype) }
       return
     }
     fallback("conv2d \(dtype)", inputs: [x, w], outputs: [out]) { i, o in
@@ -463,8 +467,8 @@ public enum WebGPU: Backend {
     _ kind: PoolKind, _ x: WebGPUStorage, _ xLayout: Layout, params: Pool2DParams, into out: WebGPUStorage,
     _ outShape: Shape, dtype: DType
   ) {
-    if let t = floatType(dtype) {
-      check { try pool2dKernel(kind, x, xLayout, params, into: out, outShape, type: t) }
+    if valueKind(dtype) == .float {
+      check { try pool2dKernel(kind, x, xLayout, params, into: out, outShape, dtype: dtype) }
       return
     }
     fallback("pool2d \(kind) \(dtype)", inputs: [x], outputs: [out]) { i, o in
@@ -476,10 +480,10 @@ public enum WebGPU: Backend {
     _ gradOut: WebGPUStorage, _ gradOutShape: Shape, _ w: WebGPUStorage, _ wLayout: Layout, params: Conv2DParams,
     into out: WebGPUStorage, inputShape: Shape, dtype: DType
   ) {
-    if let t = floatType(dtype) {
+    if valueKind(dtype) == .float {
       check {
         try conv2dBackwardInputKernel(
-          gradOut, gradOutShape, w, wLayout, params, into: out, inputShape: inputShape, type: t)
+          gradOut, gradOutShape, w, wLayout, params, into: out, inputShape: inputShape, dtype: dtype)
       }
       return
     }
@@ -493,10 +497,10 @@ public enum WebGPU: Backend {
     _ x: WebGPUStorage, _ xLayout: Layout, _ gradOut: WebGPUStorage, _ gradOutShape: Shape, params: Conv2DParams,
     into out: WebGPUStorage, weightShape: Shape, dtype: DType
   ) {
-    if let t = floatType(dtype) {
+    if valueKind(dtype) == .float {
       check {
         try conv2dBackwardWeightKernel(
-          x, xLayout, gradOut, gradOutShape, params, into: out, weightShape: weightShape, type: t)
+          x, xLayout, gradOut, gradOutShape, params, into: out, weightShape: weightShape, dtype: dtype)
       }
       return
     }
@@ -510,8 +514,8 @@ public enum WebGPU: Backend {
     _ kind: PoolKind, _ x: WebGPUStorage, _ xLayout: Layout, _ gradOut: WebGPUStorage, _ gradOutShape: Shape,
     params: Pool2DParams, into out: WebGPUStorage, dtype: DType
   ) {
-    if let t = floatType(dtype) {
-      check { try pool2dBackwardKernel(kind, x, xLayout, gradOut, gradOutShape, params, into: out, type: t) }
+    if valueKind(dtype) == .float {
+      check { try pool2dBackwardKernel(kind, x, xLayout, gradOut, gradOutShape, params, into: out, dtype: dtype) }
       return
     }
     fallback("pool2dBackward \(kind) \(dtype)", inputs: [x, gradOut], outputs: [out]) { i, o in
@@ -558,8 +562,8 @@ public enum WebGPU: Backend {
     _ h: AdamStep, parameter: WebGPUStorage, gradient: WebGPUStorage, m: WebGPUStorage, v: WebGPUStorage,
     vMax: WebGPUStorage?, into out: WebGPUStorage, count: Int, dtype: DType
   ) {
-    if dtype == .f16, floatType(.f16) != nil {
-      // Primitive f16 ops on the GPU, the same sequence the CPU backend runs for f16.
+    if dtype == .f16 || dtype == .bf16 {
+      // Primitive half ops on the GPU, the same sequence the CPU backend runs for halves.
       compositeAdamStep(
         h, parameter: parameter, gradient: gradient, m: m, v: v, vMax: vMax, into: out, count: count, dtype: dtype)
       return

@@ -214,6 +214,8 @@ extension WebGPUSuites {
         same(
           ga.clamped(min: E(bornConverting: -5), max: E(bornConverting: 50)),
           ca.clamped(min: E(bornConverting: -5), max: E(bornConverting: 50)), "clamp")
+        same(ga.matmul(gb.T), ca.matmul(cb.T), "matmul (wrapping)")
+        same(ga.T.matmul(gb), ca.T.matmul(cb), "matmul of views")
         same(ga .< gb, ca .< cb, "less")
         same(ga .>= gb.T.T, ca .>= cb, "greaterEqual")
         same(ga .== gb, ca .== cb, "equal")
@@ -491,8 +493,7 @@ let mnistData: String = {
 
 extension WebGPUSuites {
   @Suite(
-    "WebGPU f16 kernels", .serialized,
-    .enabled(if: gpu?.adapter.supportsF16 == true, "the adapter has no shader-f16"))
+    "WebGPU half-precision kernels (f16 with or without shader-f16, bf16)", .serialized)
   struct WebGPUHalfTests {
     typealias GH = Tensor<Float16, WebGPU>
     typealias CH = Tensor<Float16, CPU>
@@ -529,34 +530,50 @@ extension WebGPUSuites {
       #expect(WebGPU.fallbackOps.values.reduce(0, +) == before, "\(WebGPU.fallbackOps)")
     }
 
-    /// Convolutions, pooling, their gradients, cross-entropy and an Adam step in f16: on the GPU
-    /// (no fallback), within f16 precision of the CPU's f16.
-    @Test func halfNetworkOpsMatchCPU() {
+    /// Convolutions, pooling, their gradients, matmul, softmax, cross-entropy and an Adam step in
+    /// f16 and bf16: on the GPU (no fallback), within the dtype's precision of the CPU's result
+    /// (`unit` is the dtype's relative rounding error).
+    func networkOpsMatchCPU<H: FloatElement>(_: H.Type, unit: Float) {
+      typealias G = Tensor<H, WebGPU>
+      typealias C = Tensor<H, CPU>
+      func pair(_ shape: Shape, seed: UInt64) -> (G, C) {
+        let v = randomFloats(shape.elementCount, seed: seed).map { H(bornConverting: Double($0)) }
+        return (G(v, shape: shape), C(v, shape: shape))
+      }
+      func close(_ g: G, _ c: C, _ label: String, _ units: Float = 4) {
+        #expect(g.shape == c.shape, "\(label)")
+        let (a, b) = (g.toArray().map { Float($0.bornDouble) }, c.toArray().map { Float($0.bornDouble) })
+        #expect(worstError(a, b) <= units * unit, "\(H.dtype) \(label)")
+      }
       let before = WebGPU.fallbackOps.values.reduce(0, +)
-      let (x, cx) = halfPair([2, 4, 9, 8], seed: 11)
-      let (w, cw) = halfPair([6, 2, 3, 3], seed: 12)
-      close(x.conv2d(w, padding: (1, 0), groups: 2), cx.conv2d(cw, padding: (1, 0), groups: 2), "conv2d", 2e-2)
+      let (x, cx) = pair([2, 4, 9, 8], seed: 11)
+      let (w, cw) = pair([6, 2, 3, 3], seed: 12)
+      close(x.conv2d(w, padding: (1, 0), groups: 2), cx.conv2d(cw, padding: (1, 0), groups: 2), "conv2d", 40)
       close(x.maxPool2d(kernel: (2, 2)), cx.maxPool2d(kernel: (2, 2)), "max pool", 0)
       close(
         x.avgPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)),
         cx.avgPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)), "avg pool")
+      let (a, ca) = pair([9, 17], seed: 1)
+      close(a.matmul(a.T), ca.matmul(ca.T), "matmul", 20)
+      close(a.softmax(axis: 1), ca.softmax(axis: 1), "softmax")
+      close(a.logSoftmax(axis: 0), ca.logSoftmax(axis: 0), "log-softmax")
       // Gradients through autodiff: conv (input and weights) and both poolings.
-      func grads<B: Backend>(_ x: Tensor<Float16, B>, _ w: Tensor<Float16, B>) -> [Tensor<Float16, B>] {
-        let xa = Tensor<Float16, Autodiff<B>>(constant: x).requiringGrad()
-        let wa = Tensor<Float16, Autodiff<B>>(constant: w).requiringGrad()
+      func grads<B: Backend>(_ x: Tensor<H, B>, _ w: Tensor<H, B>) -> [Tensor<H, B>] {
+        let xa = Tensor<H, Autodiff<B>>(constant: x).requiringGrad()
+        let wa = Tensor<H, Autodiff<B>>(constant: w).requiringGrad()
         let y = xa.conv2d(wa, stride: (1, 2), padding: (1, 1), groups: 2)
-        let loss = (y.maxPool2d(kernel: (2, 2)).sum() + y.avgPool2d(kernel: (2, 2)).sum()) * 0.25
+        let loss = (y.maxPool2d(kernel: (2, 2)).sum() + y.avgPool2d(kernel: (2, 2)).sum()) * H(bornConverting: 0.25)
         let g = loss.backward()
         return [g[xa]!, g[wa]!]
       }
       for (k, (gpu, cpu)) in zip(grads(x, w), grads(cx, cw)).enumerated() {
-        close(gpu, cpu, "conv/pool gradient \(k)", 3e-2)
+        close(gpu, cpu, "conv/pool gradient \(k)", 60)
       }
-      // Cross-entropy (composite for f16 on both backends) and its gradient.
-      let (logits, clogits) = halfPair([5, 7], seed: 13)
+      // Cross-entropy (composite for halves on both backends) and its gradient.
+      let (logits, clogits) = pair([5, 7], seed: 13)
       let targets: [Int64] = [0, 6, 3, 3, 1]
-      func crossEntropy<B: Backend>(_ l: Tensor<Float16, B>) -> (Tensor<Float16, B>, Tensor<Float16, B>) {
-        let la = Tensor<Float16, Autodiff<B>>(constant: l).requiringGrad()
+      func crossEntropy<B: Backend>(_ l: Tensor<H, B>) -> (Tensor<H, B>, Tensor<H, B>) {
+        let la = Tensor<H, Autodiff<B>>(constant: l).requiringGrad()
         let loss = Loss.crossEntropy(la, Tensor<Int64, Autodiff<B>>(constant: Tensor<Int64, B>(targets, shape: [5])))
         return (loss.baseTensor(), loss.backward()[la]!)
       }
@@ -564,19 +581,23 @@ extension WebGPUSuites {
       let (cl, cg) = crossEntropy(clogits)
       close(gl, cl, "cross-entropy")
       close(gg, cg, "cross-entropy gradient")
-      // One Adam step on f16 parameters.
-      func adam<B: Backend>(_ p: Tensor<Float16, B>) -> Tensor<Float16, B> {
+      // One Adam step on half-precision parameters.
+      func adam<B: Backend>(_ p: Tensor<H, B>) -> Tensor<H, B> {
         var generator = RandomGenerator(seed: 5)
-        var m = Linear<Float16, Autodiff<B>>(7, 3, using: &generator)
+        var m = Linear<H, Autodiff<B>>(7, 3, using: &generator)
         m.requireGradients()
-        let loss = m(Tensor<Float16, Autodiff<B>>(constant: p)).square().mean()
-        var opt = Adam<Float16, B>(learningRate: 1e-2)
+        let loss = m(Tensor<H, Autodiff<B>>(constant: p)).square().mean()
+        var opt = Adam<H, B>(learningRate: 1e-2)
         opt.step(&m, gradients: loss.backward())
         return m.weight.baseTensor()
       }
       close(adam(logits), adam(clogits), "Adam step")
       #expect(WebGPU.fallbackOps.values.reduce(0, +) == before, "\(WebGPU.fallbackOps)")
     }
+
+    @Test func halfNetworkOpsMatchCPU() { networkOpsMatchCPU(Float16.self, unit: 1.0 / 2048) }
+
+    @Test func bfloat16NetworkOpsMatchCPU() { networkOpsMatchCPU(BFloat16.self, unit: 1.0 / 256) }
 
     /// Arg-reductions, gathers, scans, scatters and sorting move or combine f16 values exactly
     /// as the CPU does.
