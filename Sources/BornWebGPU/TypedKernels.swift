@@ -53,7 +53,8 @@ extension WebGPU {
     case .u8: "i32((in\(k)[\(i) / 4u] >> (8u * (\(i) % 4u))) & 0xffu)"
     case .i64: "vec2<u32>(in\(k)[2u * \(i)], in\(k)[2u * \(i) + 1u])"
     case .bool: "(((in\(k)[\(i) / 4u] >> (8u * (\(i) % 4u))) & 0xffu) != 0u)"
-    case .f64: preconditionFailure("f64 has no WGSL kernels")
+    // f64 has no value kind: its raw bits, (low word, high word), for conversions.
+    case .f64: "vec2<u32>(in\(k)[2u * \(i)], in\(k)[2u * \(i) + 1u])"
     }
   }
 
@@ -84,7 +85,23 @@ extension WebGPU {
 
   /// WGSL converting expression `v` of `from`'s kind into `to`'s kind with Born's rules.
   static func convert(_ v: String, from: DType, to: DType) -> String {
-    guard let a = valueKind(from), let b = valueKind(to) else { preconditionFailure("f64 has no WGSL kernels") }
+    // f64 values travel as raw bits; conversions decode and encode them exactly.
+    if from == .f64 || to == .f64 {
+      switch (from == .f64 ? valueKind(to) : valueKind(from), from == .f64) {
+      case (nil, _): return v
+      case (.float, true): return to == .f32 ? "bitcast<f32>(f64_to_f32_bits(\(v)))" : "f64_to_f32_odd(\(v))"
+      case (.float, false): return "f32_to_f64(\(v))"
+      case (.int, true):
+        let (lo, hi): (Int64, Int64) = to == .i32 ? (-2_147_483_648, 2_147_483_647) : to == .i8 ? (-128, 127) : (0, 255)
+        return "bitcast<i32>(i64_clamp(f64_to_i64(\(v)), \(i64Literal(lo)), \(i64Literal(hi))).x)"
+      case (.int, false): return "i64_to_f64(i64_from_i32(\(v)))"
+      case (.long, true): return "f64_to_i64(\(v))"
+      case (.long, false): return "i64_to_f64(\(v))"
+      case (.bool, true): return "(\(v).x != 0u || (\(v).y & 0x7fffffffu) != 0u)"
+      case (.bool, false): return "select(vec2<u32>(0u, 0u), vec2<u32>(0u, 0x3ff00000u), \(v))"
+      }
+    }
+    guard let a = valueKind(from), let b = valueKind(to) else { preconditionFailure("no WGSL conversion") }
     switch (a, b) {
     case (.float, .float), (.int, .int), (.long, .long), (.bool, .bool): return v
     case (.float, .int):
@@ -566,6 +583,89 @@ extension WebGPU {
         e = u64_shr(e, 1u);
       }
       return result;
+    }
+    // f64 (raw bits, low word first) → f32 bits, rounded to nearest even, NaN payloads kept
+    // (quieted) as x86's conversion does.
+    fn f64_to_f32_bits(d: vec2<u32>) -> u32 {
+      let sign = d.y & 0x80000000u;
+      let e = (d.y >> 20u) & 0x7ffu;
+      let mhi = d.y & 0xfffffu;
+      if (e == 0x7ffu) {
+        if (mhi != 0u || d.x != 0u) { return sign | 0x7fc00000u | (mhi << 3u) | (d.x >> 29u); }
+        return sign | 0x7f800000u;
+      }
+      if (e == 0u) { return sign; }
+      let ue = i32(e) - 1023i;
+      if (ue > 127i) { return sign | 0x7f800000u; }
+      if (ue >= -126i) {
+        let rest = d.x & 0x1fffffffu;
+        var bits = (u32(ue + 127i) << 23u) | (mhi << 3u) | (d.x >> 29u);
+        if (rest > 0x10000000u || (rest == 0x10000000u && (bits & 1u) == 1u)) { bits = bits + 1u; }
+        return sign | bits;
+      }
+      // A subnormal f32 (or zero): the 53-bit significand shifted down, rounded.
+      let drop = u32(-97i - ue);
+      if (drop > 54u) { return sign; }
+      let m = vec2<u32>(d.x, mhi | 0x100000u);
+      let q = u64_shr(m, drop);
+      let rest = i64_sub(m, u64_shl(q, drop));
+      let half = u64_shl(vec2<u32>(1u, 0u), drop - 1u);
+      var bits = q.x;
+      if (u64_lt(half, rest) || (i64_eq(rest, half) && (bits & 1u) == 1u)) { bits = bits + 1u; }
+      return sign | bits;
+    }
+    // f32 → f64 bits (exact; NaN quieted).
+    fn f32_to_f64(x: f32) -> vec2<u32> {
+      let b = bitcast<u32>(x);
+      let sign = b & 0x80000000u;
+      let e = (b >> 23u) & 0xffu;
+      let m = b & 0x7fffffu;
+      if (e == 0xffu) { return vec2<u32>(m << 29u, sign | 0x7ff00000u | select(0u, 0x80000u, m != 0u) | (m >> 3u)); }
+      if (e == 0u) {
+        if (m == 0u) { return vec2<u32>(0u, sign); }
+        let top = 31u - countLeadingZeros(m);
+        let frac = (m << (23u - top)) & 0x7fffffu;
+        return vec2<u32>(frac << 29u, sign | ((top + 874u) << 20u) | (frac >> 3u));
+      }
+      return vec2<u32>(m << 29u, sign | ((e + 896u) << 20u) | (m >> 3u));
+    }
+    fn f64_is_nan(d: vec2<u32>) -> bool {
+      return ((d.y >> 20u) & 0x7ffu) == 0x7ffu && ((d.y & 0xfffffu) != 0u || d.x != 0u);
+    }
+    fn f64_magnitude(d: vec2<u32>) -> vec2<u32> { return vec2<u32>(d.x, d.y & 0x7fffffffu); }
+    // f64 → f32 rounded to odd (truncated, the last bit set when digits were dropped): a
+    // later rounding to f16 or bf16 is then correctly rounded, as the CPU's direct conversions.
+    fn f64_to_f32_odd(d: vec2<u32>) -> f32 {
+      let r = f64_to_f32_bits(d);
+      let back = f32_to_f64(bitcast<f32>(r));
+      let finite = ((r >> 23u) & 0xffu) != 0xffu && ((d.y >> 20u) & 0x7ffu) != 0x7ffu;
+      if (finite && !i64_eq(back, d)) {
+        var m = r & 0x7fffffffu;
+        if (u64_lt(f64_magnitude(d), f64_magnitude(back))) { m = m - 1u; }
+        return bitcast<f32>((r & 0x80000000u) | m | 1u);
+      }
+      return bitcast<f32>(r);
+    }
+    // f64 → Int64: truncate, saturate, NaN → 0.
+    fn f64_to_i64(d: vec2<u32>) -> vec2<u32> {
+      if (f64_is_nan(d)) { return vec2<u32>(0u, 0u); }
+      let negative = (d.y >> 31u) == 1u;
+      let e = i32((d.y >> 20u) & 0x7ffu) - 1023i;
+      if (e < 0i) { return vec2<u32>(0u, 0u); }
+      if (e >= 63i) { return select(vec2<u32>(0xffffffffu, 0x7fffffffu), vec2<u32>(0u, 0x80000000u), negative); }
+      let m = vec2<u32>(d.x, (d.y & 0xfffffu) | 0x100000u);
+      var magnitude = u64_shr(m, u32(max(52i - e, 0i)));
+      if (e > 52i) { magnitude = u64_shl(m, u32(e - 52i)); }
+      return select(magnitude, i64_neg(magnitude), negative);
+    }
+    // Int64 → f64 bits, rounded to nearest even.
+    fn i64_to_f64(v: vec2<u32>) -> vec2<u32> {
+      if (i64_is_zero(v)) { return vec2<u32>(0u, 0u); }
+      let r = u64_round(i64_magnitude(v), 53u);
+      let top = u64_top(r.xy);
+      let f = u64_shl(r.xy, 52u - top);
+      let sign = select(0u, 0x80000000u, i64_negative(v));
+      return vec2<u32>(f.x, sign | ((top + r.z + 1023u) << 20u) | (f.y & 0xfffffu));
     }
     // f32 → Int64: truncate, saturate, NaN → 0.
     fn f32_to_i64(x: f32) -> vec2<u32> {

@@ -161,7 +161,7 @@ public enum WebGPU: Backend {
   }
 
   public static func cast(_ src: WebGPUStorage, _ layout: Layout, from: DType, into dst: WebGPUStorage, to: DType) {
-    if valueKind(from) != nil, valueKind(to) != nil {
+    if valueKind(from) != nil || from == .f64, valueKind(to) != nil || to == .f64 {
       fused(convert("x0", from: from, to: to), [(src, layout, from)], shape: layout.shape, into: dst, dtype: to)
       return
     }
@@ -266,6 +266,16 @@ public enum WebGPU: Backend {
   public static func test(
     _ test: ElementTest, _ x: WebGPUStorage, _ layout: Layout, into out: WebGPUStorage, dtype: DType
   ) {
+    if dtype == .f64 {
+      let expression: String =
+        switch test {
+        case .isNaN: "f64_is_nan(x0)"
+        case .isInfinite: "(x0.x == 0u && (x0.y & 0x7fffffffu) == 0x7ff00000u)"
+        case .isFinite: "(((x0.y >> 20u) & 0x7ffu) != 0x7ffu)"
+        }
+      fused(expression, [(x, layout, dtype)], shape: layout.shape, into: out, dtype: .bool)
+      return
+    }
     if let kind = valueKind(dtype) {
       // Halves decode to f32 first; integers and Bools are always finite.
       let expression: String =

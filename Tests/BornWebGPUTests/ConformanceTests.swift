@@ -142,7 +142,15 @@ extension WebGPUSuites {
         4_294_967_296, 9_007_199_254_740_993, -9_007_199_254_740_993, .max, .min, .max - 1024, 0x7fff_ff00_0000_0001,
       ]
       let types: [any TensorElement.Type] = [
-        Float.self, Float16.self, BFloat16.self, Int32.self, Int8.self, UInt8.self, Int64.self, Bool.self,
+        Float.self, Float16.self, BFloat16.self, Int32.self, Int8.self, UInt8.self, Int64.self, Bool.self, Double.self,
+      ]
+      // f64 values that f32 cannot hold: ties and near-ties of every narrower format (rounding
+      // through f32 would round twice), f32 subnormals and underflow, overflow, huge integers.
+      let doubles: [Double] = [
+        1.0 / 3, 1 + 0x1p-24, 1 + 0x1p-24 + 0x1p-50, 1 + 0x1p-8 + 0x1p-30, 1 + 0x1p-11 + 0x1p-40, 0x1p-149 * 1.5,
+        0x1p-1070,
+        0x1p-149 * 0.5, 1e-40, 1e-46, 3.5e38, -1e300, 65519.999, 65520.0001, 0x1p63, -0x1p63 - 4096, 9.3e18, 1e-8,
+        -2.5, 0.49999999999999994, 127.99999, -128.5, 255.9999, .nan, -.infinity,
       ]
       func bytes<E: TensorElement>(_ t: Tensor<E, some Backend>) -> [UInt8] {
         t.toArray().withUnsafeBytes { Array($0) }
@@ -162,6 +170,7 @@ extension WebGPUSuites {
         }
       }
       for source in types { from(source) }
+      for target in types { check(Tensor<Double, CPU>(doubles, shape: [doubles.count]), target) }
       #expect(WebGPU.fallbackOps.values.reduce(0, +) == before, "\(WebGPU.fallbackOps)")
     }
 
