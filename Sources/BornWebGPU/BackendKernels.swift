@@ -74,82 +74,6 @@ extension WebGPU {
       overwritesAll: outLayout.isContiguous && outLayout.offset == 0)
   }
 
-  /// Sum, mean, product, max or min over `axes`: one workgroup per output element, 256
-  /// invocations striding over the reduced elements, then a tree in workgroup memory.
-  static func reduceFloat(
-    _ op: ReduceOp, _ x: WebGPUStorage, _ layout: Layout, axes: AxisSet, into out: WebGPUStorage, type t: String
-  ) throws(WebGPUError) {
-    let shape = layout.shape
-    var kept: [(Int, Int)] = []
-    var reduced: [(Int, Int)] = []
-    for axis in (0..<shape.count).reversed() {
-      if axes.contains(axis) {
-        reduced.append((shape[axis], layout.strides[axis]))
-      } else {
-        kept.append((shape[axis], layout.strides[axis]))
-      }
-    }
-    let outCount = kept.reduce(1) { $0 * $1.0 }
-    let reducedCount = reduced.reduce(1) { $0 * $1.0 }
-    guard outCount > 0 else { return }
-    var params: [UInt32] = [UInt32(outCount), UInt32(kept.count), UInt32(reduced.count), UInt32(reducedCount)]
-    params.append(UInt32(layout.offset))
-    for (size, stride) in kept + reduced { params += [UInt32(size), UInt32(stride)] }
-    let (identity, combine): (String, String) =
-      switch op {
-      case .sum, .mean: ("0.0", "a + b")
-      case .prod: ("1.0", "a * b")
-      case .max: ("bitcast<f32>(0xff800000u)", "select(max(a, b), a + b, is_nan(a) || is_nan(b))")
-      default: ("bitcast<f32>(0x7f800000u)", "select(min(a, b), a + b, is_nan(a) || is_nan(b))")
-      }
-    let finish = op == .mean ? "partial[0] / f32(params[3])" : "partial[0]"
-    let p = try gpu.upload(params)
-    try gpu.dispatch(
-      "reduce.\(op).\(t)",
-      source: """
-        \(t == "f16" ? "enable f16;" : "")
-        @group(0) @binding(0) var<storage, read> input: array<\(t)>;
-        @group(0) @binding(1) var<storage, read_write> output: array<\(t)>;
-        @group(0) @binding(2) var<storage, read> params: array<u32>;
-        var<workgroup> partial: array<f32, 256>;
-        \(WebGPUDevice.linearIndex)
-        fn combine(a: f32, b: f32) -> f32 { return \(combine); }
-        @compute @workgroup_size(256)
-        fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
-                @builtin(num_workgroups) groups: vec3<u32>) {
-          let o = wid.y * groups.x + wid.x;
-          var acc = \(identity);
-          if (o < params[0]) {
-            var base = params[4];
-            var rest = o;
-            for (var a = 0u; a < params[1]; a++) {
-              let size = params[5u + 2u * a];
-              base += (rest % size) * params[6u + 2u * a];
-              rest = rest / size;
-            }
-            let first = 5u + 2u * params[1];
-            for (var r = lid.x; r < params[3]; r += 256u) {
-              var idx = base;
-              var rr = r;
-              for (var a = 0u; a < params[2]; a++) {
-                let size = params[first + 2u * a];
-                idx += (rr % size) * params[first + 2u * a + 1u];
-                rr = rr / size;
-              }
-              acc = combine(acc, f32(input[idx]));
-            }
-          }
-          partial[lid.x] = acc;
-          workgroupBarrier();
-          for (var step = 128u; step > 0u; step = step / 2u) {
-            if (lid.x < step) { partial[lid.x] = combine(partial[lid.x], partial[lid.x + step]); }
-            workgroupBarrier();
-          }
-          if (lid.x == 0u && o < params[0]) { output[o] = \(t)(\(finish)); }
-        }
-        """, buffers: [x.buffer, out.buffer, p], workgroups: WebGPUDevice.rowGrid(outCount), output: 1)
-  }
-
   /// Batched `C = A·B` through A's and B's strides (transposed views are read in place), 16×16
   /// tiles in workgroup memory, one z slice per batch.
   static func matmulFloat(
@@ -157,27 +81,11 @@ extension WebGPU {
     type t: String
   ) throws(WebGPUError) {
     let r = aLayout.shape.count
-    let (m, k, n) = (aLayout.shape[r - 2], aLayout.shape[r - 1], bLayout.shape[r - 1])
+    let (m, n) = (aLayout.shape[r - 2], bLayout.shape[r - 1])
     let batchShape = Array(aLayout.shape.array.dropLast(2))
     let batches = batchShape.reduce(1, *)
     guard batches > 0, m > 0, n > 0 else { return }
-    // Offsets of each batch's matrices.
-    var offsets: [UInt32] = []
-    for batch in 0..<batches {
-      var rest = batch
-      var (oa, ob) = (aLayout.offset, bLayout.offset)
-      for axis in stride(from: batchShape.count - 1, through: 0, by: -1) {
-        let c = rest % batchShape[axis]
-        rest /= batchShape[axis]
-        oa += c * aLayout.strides[axis]
-        ob += c * bLayout.strides[axis]
-      }
-      offsets += [UInt32(oa), UInt32(ob)]
-    }
-    let params: [UInt32] = [
-      UInt32(m), UInt32(n), UInt32(k), UInt32(aLayout.strides[r - 2]), UInt32(aLayout.strides[r - 1]),
-      UInt32(bLayout.strides[r - 2]), UInt32(bLayout.strides[r - 1]),
-    ]
+    let (params, offsets) = matmulParams(aLayout, bLayout)
     let p = try gpu.upload(params + offsets)
     var z = 0
     // At most 65,535 batches per dispatch (the z limit): rare, handled by the loop in `zBase`.
@@ -197,22 +105,14 @@ extension WebGPU {
     }
   }
 
-  /// Batched `C = A·B` for dtypes without a tiled kernel (bf16, f16 without shader-f16,
-  /// integers, i64): one invocation per output element, summing over k in order. Floats
-  /// accumulate in f32 and round once; integers wrap, as on the CPU.
-  static func matmulTyped(
-    _ a: WebGPUStorage, _ aLayout: Layout, _ b: WebGPUStorage, _ bLayout: Layout, into out: WebGPUStorage,
-    dtype: DType
-  ) throws(WebGPUError) {
-    guard let kind = valueKind(dtype), kind != .bool else { preconditionFailure("matmul of \(dtype) on the GPU") }
+  /// Matmul parameters (M, N, K, A's row and column strides, B's) and each batch's A and B
+  /// offsets.
+  static func matmulParams(_ aLayout: Layout, _ bLayout: Layout) -> (params: [UInt32], offsets: [UInt32]) {
     let r = aLayout.shape.count
     let (m, k, n) = (aLayout.shape[r - 2], aLayout.shape[r - 1], bLayout.shape[r - 1])
     let batchShape = Array(aLayout.shape.array.dropLast(2))
-    let batches = batchShape.reduce(1, *)
-    let count = batches * m * n
-    guard count > 0 else { return }
     var offsets: [UInt32] = []
-    for batch in 0..<batches {
+    for batch in 0..<batchShape.reduce(1, *) {
       var rest = batch
       var (oa, ob) = (aLayout.offset, bLayout.offset)
       for axis in stride(from: batchShape.count - 1, through: 0, by: -1) {
@@ -227,6 +127,24 @@ extension WebGPU {
       UInt32(m), UInt32(n), UInt32(k), UInt32(aLayout.strides[r - 2]), UInt32(aLayout.strides[r - 1]),
       UInt32(bLayout.strides[r - 2]), UInt32(bLayout.strides[r - 1]),
     ]
+    return (params, offsets)
+  }
+
+  /// Batched `C = A·B` for dtypes without a tiled kernel (bf16, f16 without shader-f16,
+  /// integers, i64): one invocation per output element, summing over k in order. Floats
+  /// accumulate in f32 and round once; integers wrap, as on the CPU.
+  static func matmulTyped(
+    _ a: WebGPUStorage, _ aLayout: Layout, _ b: WebGPUStorage, _ bLayout: Layout, into out: WebGPUStorage,
+    dtype: DType
+  ) throws(WebGPUError) {
+    guard let kind = valueKind(dtype), kind != .bool else { preconditionFailure("matmul of \(dtype) on the GPU") }
+    let r = aLayout.shape.count
+    let (m, n) = (aLayout.shape[r - 2], bLayout.shape[r - 1])
+    let batchShape = Array(aLayout.shape.array.dropLast(2))
+    let batches = batchShape.reduce(1, *)
+    let count = batches * m * n
+    guard count > 0 else { return }
+    let (params, offsets) = matmulParams(aLayout, bLayout)
     // Results of 1- and 2-byte dtypes go through a word per element (f32 or i32 values).
     let stage: DType = kind == .float ? .f32 : kind == .int ? .i32 : .i64
     let shape = Shape(batchShape + [m, n])

@@ -288,8 +288,8 @@ extension WebGPU {
     }
   }
 
-  /// Reductions for dtypes without an f32/f16 kernel: integers (wrapping, as on the CPU), i64,
-  /// bf16 (in f32, rounded once) and Bool all/any. One workgroup per output element reduces
+  /// Reductions over `axes` for every dtype but f64: floats in f32 (halves rounded once),
+  /// integers wrapping as on the CPU, i64 on word pairs, Bool all/any. One workgroup per output element reduces
   /// into a word-per-element staging buffer, which a typed map then stores as the output dtype
   /// (outputs of 1- and 2-byte elements share words, so workgroups cannot store them directly).
   static func reduceTyped(
@@ -359,7 +359,7 @@ extension WebGPU {
     params.append(UInt32(layout.offset))
     for (size, stride) in kept + reduced { params += [UInt32(size), UInt32(stride)] }
     let p = try gpu.upload(params)
-    let staging = allocate(outCount, dtype: stage, on: defaultDevice)
+    let staging = stage == dtype ? out : allocate(outCount, dtype: stage, on: defaultDevice)
     try gpu.dispatch(
       "reduce.\(op).\(dtype)",
       source: """
@@ -408,10 +408,12 @@ extension WebGPU {
           }
         }
         """, buffers: [x.buffer, staging.buffer, p], workgroups: WebGPUDevice.rowGrid(outCount), output: 1)
-    try gpu.fuse(
-      expression: kind == .bool ? "(x0 != 0i)" : "x0",
-      inputs: [(staging.buffer, Layout(contiguous: [outCount]), stage)],
-      shape: [outCount], dtype: dtype, into: out.buffer)
+    if staging !== out {
+      try gpu.fuse(
+        expression: kind == .bool ? "(x0 != 0i)" : "x0",
+        inputs: [(staging.buffer, Layout(contiguous: [outCount]), stage)], shape: [outCount], dtype: dtype,
+        into: out.buffer)
+    }
   }
 
   /// WGSL helpers of the typed kernels: half and bfloat16 encodings, 64-bit integer arithmetic

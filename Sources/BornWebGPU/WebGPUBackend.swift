@@ -309,10 +309,6 @@ public enum WebGPU: Backend {
   public static func reduce(
     _ op: ReduceOp, _ x: WebGPUStorage, _ layout: Layout, axes: AxisSet, into out: WebGPUStorage, dtype: DType
   ) {
-    if let t = floatType(dtype), op != .all, op != .any {
-      check { try reduceFloat(op, x, layout, axes: axes, into: out, type: t) }
-      return
-    }
     if valueKind(dtype) != nil {
       check { try reduceTyped(op, x, layout, axes: axes, into: out, dtype: dtype) }
       return
