@@ -152,6 +152,25 @@ extension WebGPUDevice {
     guard !outputs.isEmpty else { return }
     let count = group.shape.elementCount
     let k = group.externals.count
+    // The kernel is a function of the operands' dtypes, the expressions and which results are
+    // written: that is its cache key, so the source is only generated on a cache miss.
+    let key =
+      "fused:" + group.externals.map { "\($0.dtype)" }.joined(separator: ",") + "|"
+      + group.nodes.map { "\($0.dtype)=\($0.expression)" }.joined(separator: ";") + "|"
+      + outputs.map { "\($0.0)" }.joined(separator: ",")
+    let p = try upload(WebGPU.stridedParams(count: count, shape: group.shape, group.externals.map(\.layout)))
+    let buffers = group.externals.map(\.buffer) + outputs.map(\.2) + [p]
+    // An output that is also an input (an op reusing its input's buffer in place, alone in
+    // its group) goes through a temporary.
+    let aliased = outputs.indices.first { j in group.externals.contains { $0.buffer === outputs[j].2 } }
+    try dispatchDirect(
+      key, source: Self.fusedSource(group, outputs: outputs.map { ($0.0, $0.1) }), buffers: buffers,
+      workgroups: WebGPUDevice.grid((count + 3) / 4), output: aliased.map { k + $0 })
+  }
+
+  /// The WGSL of a fused group writing the results of nodes `outputs` (index, dtype).
+  static func fusedSource(_ group: FusionGroup, outputs: [(Int, DType)]) -> String {
+    let k = group.externals.count
     var decl = ""
     for x in 0..<k { decl += "@group(0) @binding(\(x)) var<storage, read> in\(x): array<u32>;\n" }
     for (j, _) in outputs.enumerated() {
@@ -167,7 +186,7 @@ extension WebGPUDevice {
     }
     var before = ""
     var after = ""
-    for (j, (m, dtype, _)) in outputs.enumerated() {
+    for (j, (m, dtype)) in outputs.enumerated() {
       switch dtype.byteSize {
       case 8:
         element += "    out\(j)[2u * e] = v\(m).x;\n    out\(j)[2u * e + 1u] = v\(m).y;\n"
@@ -183,7 +202,7 @@ extension WebGPUDevice {
         after += "  out\(j)[w] = w\(j);\n"
       }
     }
-    let source = """
+    return """
       \(decl)\(WebGPUDevice.linearIndex)
       \(WebGPU.typedHelpers)
       @compute @workgroup_size(256)
@@ -197,23 +216,5 @@ extension WebGPUDevice {
       \(element)  }
       \(after)}
       """
-    let p = try upload(WebGPU.stridedParams(count: count, shape: group.shape, group.externals.map(\.layout)))
-    let buffers = group.externals.map(\.buffer) + outputs.map(\.2) + [p]
-    // An output that is also an input (an op reusing its input's buffer in place, alone in
-    // its group) goes through a temporary.
-    let aliased = outputs.indices.first { j in group.externals.contains { $0.buffer === outputs[j].2 } }
-    try dispatchDirect(
-      "fused.\(Self.digest(source))", source: source, buffers: buffers,
-      workgroups: WebGPUDevice.grid((count + 3) / 4), output: aliased.map { k + $0 })
-  }
-
-  /// FNV-1a of a kernel's source: the pipeline cache key of generated kernels.
-  static func digest(_ s: String) -> String {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in s.utf8 {
-      h ^= UInt64(b)
-      h = h &* 0x100_0000_01b3
-    }
-    return String(h, radix: 16)
   }
 }
