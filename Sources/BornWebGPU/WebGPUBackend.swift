@@ -25,10 +25,11 @@ public final class WebGPUStorage: @unchecked Sendable {
 /// print(y.sum().item())                    // one submit, one read-back
 /// ```
 ///
-/// f32 elementwise ops, reductions, matmul, copies, casts between f32 and i32, fills and the
-/// Adam update have kernels. Every other op and dtype runs on the CPU backend for now (inputs
-/// read back, result uploaded) and is counted in ``WebGPUStatistics/fallbacks``; results are
-/// the CPU's, so behaviour is the same, only slower.
+/// Every op has WGSL kernels for f32, f16 and bf16 (computed in f32, rounded once), and for the
+/// integer, i64 and Bool dtypes where the op applies; elementwise ops fuse into one kernel per
+/// chain (see Fusion.swift). WGSL has no 64-bit float, so f64 arithmetic runs on the CPU
+/// backend (inputs read back, result uploaded), counted in ``WebGPUStatistics/fallbacks`` and
+/// ``fallbackOps``; results are the CPU's, so behaviour is the same, only slower.
 public enum WebGPU: Backend {
   public typealias Storage = WebGPUStorage
 
