@@ -78,7 +78,7 @@ extension WebGPU {
   /// tiles in workgroup memory, one z slice per batch.
   static func matmulFloat(
     _ a: WebGPUStorage, _ aLayout: Layout, _ b: WebGPUStorage, _ bLayout: Layout, into out: WebGPUStorage,
-    type t: String
+    dtype: DType
   ) throws(WebGPUError) {
     let r = aLayout.shape.count
     let (m, n) = (aLayout.shape[r - 2], bLayout.shape[r - 1])
@@ -87,6 +87,9 @@ extension WebGPU {
     guard batches > 0, m > 0, n > 0 else { return }
     let (params, offsets) = matmulParams(aLayout, bLayout)
     let p = try gpu.upload(params + offsets)
+    // f16 and bf16 accumulate in f32 and round once, through a staged f32 product.
+    let shape = Shape(batchShape + [m, n])
+    let staged = floatStaging(out, count: shape.elementCount, dtype: dtype)
     var z = 0
     // At most 65,535 batches per dispatch (the z limit): rare, handled by the loop in `zBase`.
     while z < batches {
@@ -97,12 +100,13 @@ extension WebGPU {
       // 16×16 tiles, one output per invocation. Both sum over k in order, so they agree exactly.
       let blocked = m >= 32 && n >= 32
       try gpu.dispatch(
-        blocked ? "matmul.blocked64.\(t)" : "matmul.strided16.\(t)",
-        source: blocked ? Self.blockedMatmulSource(t) : Self.tiledMatmulSource(t),
-        buffers: [a.buffer, b.buffer, out.buffer, p, base],
+        blocked ? "matmul.blocked64.\(dtype)" : "matmul.strided16.\(dtype)",
+        source: blocked ? Self.blockedMatmulSource(dtype) : Self.tiledMatmulSource(dtype),
+        buffers: [a.buffer, b.buffer, staged.buffer, p, base],
         workgroups: blocked ? ((n + 63) / 64, (m + 63) / 64, slice) : ((n + 15) / 16, (m + 15) / 16, slice), output: 2)
       z += slice
     }
+    try finishFloat(staged, shape: shape, dtype: dtype, into: out)
   }
 
   /// Matmul parameters (M, N, K, A's row and column strides, B's) and each batch's A and B
@@ -130,14 +134,15 @@ extension WebGPU {
     return (params, offsets)
   }
 
-  /// Batched `C = A·B` for dtypes without a tiled kernel (bf16, f16 without shader-f16,
-  /// integers, i64): one invocation per output element, summing over k in order. Floats
-  /// accumulate in f32 and round once; integers wrap, as on the CPU.
+  /// Batched integer and i64 `C = A·B`: one invocation per output element, summing over k in
+  /// order with the CPU's wrapping.
   static func matmulTyped(
     _ a: WebGPUStorage, _ aLayout: Layout, _ b: WebGPUStorage, _ bLayout: Layout, into out: WebGPUStorage,
     dtype: DType
   ) throws(WebGPUError) {
-    guard let kind = valueKind(dtype), kind != .bool else { preconditionFailure("matmul of \(dtype) on the GPU") }
+    guard let kind = valueKind(dtype), kind == .int || kind == .long else {
+      preconditionFailure("integer matmul of \(dtype)")
+    }
     let r = aLayout.shape.count
     let (m, n) = (aLayout.shape[r - 2], bLayout.shape[r - 1])
     let batchShape = Array(aLayout.shape.array.dropLast(2))
@@ -145,13 +150,12 @@ extension WebGPU {
     let count = batches * m * n
     guard count > 0 else { return }
     let (params, offsets) = matmulParams(aLayout, bLayout)
-    // Results of 1- and 2-byte dtypes go through a word per element (f32 or i32 values).
-    let stage: DType = kind == .float ? .f32 : kind == .int ? .i32 : .i64
+    // i8 and u8 results go through a word per element (i32 values).
+    let stage: DType = kind == .int ? .i32 : .i64
     let shape = Shape(batchShape + [m, n])
     let staged = stage == dtype ? out : allocate(count, dtype: stage, on: defaultDevice)
     let (zero, step, store) =
       switch kind {
-      case .float: ("0.0", "acc + x * y", "output[i] = bitcast<u32>(acc);")
       case .int: ("0i", "acc + x * y", "output[i] = bitcast<u32>(acc);")
       default:
         ("vec2<u32>(0u, 0u)", "i64_add(acc, i64_mul(x, y))", "output[2u * i] = acc.x; output[2u * i + 1u] = acc.y;")
@@ -182,28 +186,29 @@ extension WebGPU {
 
   /// Matmul bindings shared by both kernels: A, B, C, params (M, N, K, A's row and column
   /// strides, B's, then per batch A's and B's offsets) and the first batch of this dispatch.
-  static func matmulBindings(_ t: String) -> String {
+  static func matmulBindings(_ dtype: DType) -> String {
     """
-    \(t == "f16" ? "enable f16;" : "")
-    @group(0) @binding(0) var<storage, read> A: array<\(t)>;
-    @group(0) @binding(1) var<storage, read> B: array<\(t)>;
-    @group(0) @binding(2) var<storage, read_write> C: array<\(t)>;
+    @group(0) @binding(0) var<storage, read> in0: array<u32>;
+    @group(0) @binding(1) var<storage, read> in1: array<u32>;
+    @group(0) @binding(2) var<storage, read_write> C: array<u32>;
     @group(0) @binding(3) var<storage, read> params: array<u32>;
     @group(0) @binding(4) var<storage, read> zBase: array<u32>;
+    \(WebGPUDevice.linearIndex)
+    \(typedHelpers)
     fn loadA(off: u32, row: u32, k: u32) -> f32 {
-      if (row < params[0] && k < params[2]) { return f32(A[off + row * params[3] + k * params[4]]); }
+      if (row < params[0] && k < params[2]) { return \(typedLoad(dtype, 0, "(off + row * params[3] + k * params[4])")); }
       return 0.0;
     }
     fn loadB(off: u32, k: u32, col: u32) -> f32 {
-      if (k < params[2] && col < params[1]) { return f32(B[off + k * params[5] + col * params[6]]); }
+      if (k < params[2] && col < params[1]) { return \(typedLoad(dtype, 1, "(off + k * params[5] + col * params[6])")); }
       return 0.0;
     }
     """
   }
 
-  static func tiledMatmulSource(_ t: String) -> String {
+  static func tiledMatmulSource(_ dtype: DType) -> String {
     """
-    \(matmulBindings(t))
+    \(matmulBindings(dtype))
     var<workgroup> tileA: array<array<f32, 16>, 16>;
     var<workgroup> tileB: array<array<f32, 16>, 16>;
     @compute @workgroup_size(16, 16)
@@ -221,14 +226,14 @@ extension WebGPU {
         for (var j = 0u; j < 16u; j++) { acc += tileA[lid.y][j] * tileB[j][lid.x]; }
         workgroupBarrier();
       }
-      if (row < params[0] && col < params[1]) { C[batch * params[0] * params[1] + row * params[1] + col] = \(t)(acc); }
+      if (row < params[0] && col < params[1]) { C[batch * params[0] * params[1] + row * params[1] + col] = bitcast<u32>(acc); }
     }
     """
   }
 
-  static func blockedMatmulSource(_ t: String) -> String {
+  static func blockedMatmulSource(_ dtype: DType) -> String {
     """
-    \(matmulBindings(t))
+    \(matmulBindings(dtype))
     var<workgroup> tileA: array<array<f32, 16>, 64>;
     var<workgroup> tileB: array<array<f32, 64>, 16>;
     @compute @workgroup_size(16, 16)
@@ -263,7 +268,7 @@ extension WebGPU {
         for (var c = 0u; c < 4u; c++) {
           let col = col0 + lid.x + 16u * c;
           if (row < params[0] && col < params[1]) {
-            C[batch * params[0] * params[1] + row * params[1] + col] = \(t)(acc[r][c]);
+            C[batch * params[0] * params[1] + row * params[1] + col] = bitcast<u32>(acc[r][c]);
           }
         }
       }

@@ -361,11 +361,11 @@ public enum WebGPU: Backend {
     _ a: WebGPUStorage, _ aLayout: Layout, _ b: WebGPUStorage, _ bLayout: Layout, into out: WebGPUStorage,
     dtype: DType
   ) {
-    if let t = floatType(dtype) {
-      check { try matmulFloat(a, aLayout, b, bLayout, into: out, type: t) }
+    if valueKind(dtype) == .float {
+      check { try matmulFloat(a, aLayout, b, bLayout, into: out, dtype: dtype) }
       return
     }
-    if let kind = valueKind(dtype), kind != .bool {
+    if valueKind(dtype) == .int || valueKind(dtype) == .long {
       check { try matmulTyped(a, aLayout, b, bLayout, into: out, dtype: dtype) }
       return
     }

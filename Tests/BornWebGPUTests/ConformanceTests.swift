@@ -564,6 +564,8 @@ extension WebGPUSuites {
         cx.avgPool2d(kernel: (3, 3), stride: (2, 2), padding: (1, 1)), "avg pool")
       let (a, ca) = pair([9, 17], seed: 1)
       close(a.matmul(a.T), ca.matmul(ca.T), "matmul", 20)
+      let (big, cbig) = pair([2, 40, 50], seed: 2)
+      close(big.matmul(big.transposed(1, 2)), cbig.matmul(cbig.transposed(1, 2)), "blocked batched matmul", 40)
       close(a.softmax(axis: 1), ca.softmax(axis: 1), "softmax")
       close(a.logSoftmax(axis: 0), ca.logSoftmax(axis: 0), "log-softmax")
       // Gradients through autodiff: conv (input and weights) and both poolings.
