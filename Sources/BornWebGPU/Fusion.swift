@@ -154,8 +154,9 @@ extension WebGPUDevice {
     let k = group.externals.count
     // The kernel is a function of the operands' dtypes, the expressions and which results are
     // written: that is its cache key, so the source is only generated on a cache miss.
+    let contiguous = group.externals.allSatisfy { $0.layout == Layout(contiguous: group.shape) }
     let key =
-      "fused:" + group.externals.map { "\($0.dtype)" }.joined(separator: ",") + "|"
+      "fused\(contiguous ? "C" : "S"):" + group.externals.map { "\($0.dtype)" }.joined(separator: ",") + "|"
       + group.nodes.map { "\($0.dtype)=\($0.expression)" }.joined(separator: ";") + "|"
       + outputs.map { "\($0.0)" }.joined(separator: ",")
     let p = try upload(WebGPU.stridedParams(count: count, shape: group.shape, group.externals.map(\.layout)))
@@ -164,12 +165,14 @@ extension WebGPUDevice {
     // its group) goes through a temporary.
     let aliased = outputs.indices.first { j in group.externals.contains { $0.buffer === outputs[j].2 } }
     try dispatchDirect(
-      key, source: Self.fusedSource(group, outputs: outputs.map { ($0.0, $0.1) }), buffers: buffers,
+      key, source: Self.fusedSource(group, outputs: outputs.map { ($0.0, $0.1) }, contiguous: contiguous),
+      buffers: buffers,
       workgroups: WebGPUDevice.grid((count + 3) / 4), output: aliased.map { k + $0 })
   }
 
-  /// The WGSL of a fused group writing the results of nodes `outputs` (index, dtype).
-  static func fusedSource(_ group: FusionGroup, outputs: [(Int, DType)]) -> String {
+  /// The WGSL of a fused group writing the results of nodes `outputs` (index, dtype). When
+  /// every input is contiguous over the group's shape, element e of each is simply at e.
+  static func fusedSource(_ group: FusionGroup, outputs: [(Int, DType)], contiguous: Bool) -> String {
     let k = group.externals.count
     var decl = ""
     for x in 0..<k { decl += "@group(0) @binding(\(x)) var<storage, read> in\(x): array<u32>;\n" }
@@ -177,7 +180,9 @@ extension WebGPUDevice {
       decl += "@group(0) @binding(\(k + j)) var<storage, read_write> out\(j): array<u32>;\n"
     }
     decl += "@group(0) @binding(\(k + outputs.count)) var<storage, read> params: array<u32>;\n"
-    var element = WebGPU.stridedIndices(operands: k, from: "e")
+    var element =
+      contiguous
+      ? (0..<k).map { "    let idx\($0) = e;\n" }.joined() : WebGPU.stridedIndices(operands: k, from: "e")
     for (x, input) in group.externals.enumerated() {
       element += "    let a\(x) = \(WebGPU.typedLoad(input.dtype, x, "idx\(x)"));\n"
     }
