@@ -494,6 +494,47 @@ extension WebGPUSuites {
   }
 }
 
+extension WebGPUSuites {
+  @Suite("GPU guide example")
+  struct WebGPUGuideTests {
+    /// docs/guides/gpu.md: the training loop and the statistics of one step, on 128 images.
+    @Test func guideExampleRuns() throws {
+      typealias GPU = Autodiff<WebGPU>
+      var g = RandomGenerator(seed: 0)
+      var model = Sequential {
+        Flatten<Float, GPU>()
+        Linear<Float, GPU>(784, 128, using: &g)
+        ReLU<Float, GPU>()
+        Linear<Float, GPU>(128, 10, using: &g)
+      }
+      model.requireGradients()
+      var optimizer = Adam<Float, WebGPU>(learningRate: 2e-3)
+      let train = try MNIST(directory: mnistData, split: .train).prefix(128)
+      var losses: [Float] = []
+      for batch in DataLoader(train, batchSize: 64, shuffle: true, seed: 0).epoch(0) {
+        let (x, y): (Tensor<Float, GPU>, Tensor<Int64, GPU>) = batch.tensors()
+        let loss = Loss.crossEntropy(model(x), y)
+        optimizer.step(&model, gradients: loss.backward())
+        losses.append(loss.item())
+      }
+      #expect(losses.count == 2 && losses.allSatisfy(\.isFinite))
+      let gpu = WebGPU.gpu
+      try gpu.flush()
+      let before = gpu.statistics
+      let batch = train.batch(Array(0..<64))
+      let (x, y): (Tensor<Float, GPU>, Tensor<Int64, GPU>) = batch.tensors()
+      let loss = Loss.crossEntropy(model(x), y)
+      optimizer.step(&model, gradients: loss.backward())
+      _ = loss.item()
+      let after = gpu.statistics
+      #expect(after.submits - before.submits >= 1)
+      #expect(after.dispatches - before.dispatches > 0)
+      #expect(after.fusedOps > before.fusedOps)
+      #expect(after.fallbacks == before.fallbacks)
+    }
+  }
+}
+
 let mnistData: String = {
   var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
   parts.removeLast(3)
