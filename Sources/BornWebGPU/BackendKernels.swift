@@ -32,46 +32,36 @@ extension WebGPU {
     return body + "  }\n"
   }
 
-  /// Records `out[o] = expression(x0, x1, ...)` over the output layout's shape, each input read
-  /// through its layout. `words` is 2 for 8-byte elements copied as pairs of 32-bit words. When
-  /// the output shares a buffer with an input, the result goes to a temporary buffer first
-  /// (WebGPU forbids binding a buffer as writable and readable in one dispatch).
-  static func elementwise(
-    _ name: String, inputs: [(WebGPUStorage, Layout)], output: (WebGPUStorage, Layout), inputType: String,
-    outputType: String, words: Int = 1, loads: [String]? = nil, expression: String
+  /// Copies 4- or 8-byte elements (`words` 1 or 2 per element) from `src` through its layout
+  /// into `dst` through its layout (views on both sides). When both share a buffer, the copy
+  /// goes through a temporary (WebGPU forbids binding a buffer as writable and readable in one
+  /// dispatch).
+  static func wordCopy(
+    _ src: WebGPUStorage, _ srcLayout: Layout, into dst: WebGPUStorage, _ dstLayout: Layout, words: Int
   ) throws(WebGPUError) {
-    let (out, outLayout) = output
-    let shape = outLayout.shape
+    let shape = dstLayout.shape
     let count = shape.elementCount
     guard count > 0 else { return }
-    let operands = inputs.map(\.1) + [outLayout]
-    let p = try gpu.upload(stridedParams(count: count, shape: shape, operands))
-    let n = inputs.count
-    var decl = ""
-    for k in 0..<n { decl += "@group(0) @binding(\(k)) var<storage, read> in\(k): array<\(inputType)>;\n" }
-    decl += "@group(0) @binding(\(n)) var<storage, read_write> output: array<\(outputType)>;\n"
-    decl += "@group(0) @binding(\(n + 1)) var<storage, read> params: array<u32>;\n"
-    var body = stridedIndices(operands: n + 1, from: "i")
-    if words == 1 {
-      let widen = inputType == "f16" ? "f32" : ""
-      for k in 0..<n { body += "  let x\(k) = \(loads?[k] ?? "\(widen)(in\(k)[idx\(k)])");\n" }
-      body += "  output[idx\(n)] = \(outputType == "f16" ? "f16(\(expression))" : expression);\n"
-    } else {
-      body += "  output[2u * idx\(n)] = in0[2u * idx0];\n  output[2u * idx\(n) + 1u] = in0[2u * idx0 + 1u];\n"
-    }
-    let source = """
-      \(inputType == "f16" || outputType == "f16" ? "enable f16;\n" : "")\(decl)\(WebGPUDevice.linearIndex)
-      @compute @workgroup_size(256)
-      fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
-              @builtin(num_workgroups) groups: vec3<u32>) {
-        let i = linear_index(wid, lid, groups);
-        if (i >= params[0]) { return; }
-      \(body)}
-      """
+    let p = try gpu.upload(stridedParams(count: count, shape: shape, [srcLayout, dstLayout]))
+    let body =
+      words == 1
+      ? "  output[idx1] = in0[idx0];\n"
+      : "  output[2u * idx1] = in0[2u * idx0];\n  output[2u * idx1 + 1u] = in0[2u * idx0 + 1u];\n"
     try gpu.dispatch(
-      "ew.\(name).\(inputType).\(outputType).n\(n)", source: source,
-      buffers: inputs.map(\.0.buffer) + [out.buffer, p], workgroups: WebGPUDevice.grid(count), output: inputs.count,
-      overwritesAll: outLayout.isContiguous && outLayout.offset == 0)
+      "copy.w\(words)",
+      source: """
+        @group(0) @binding(0) var<storage, read> in0: array<u32>;
+        @group(0) @binding(1) var<storage, read_write> output: array<u32>;
+        @group(0) @binding(2) var<storage, read> params: array<u32>;
+        \(WebGPUDevice.linearIndex)
+        @compute @workgroup_size(256)
+        fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                @builtin(num_workgroups) groups: vec3<u32>) {
+          let i = linear_index(wid, lid, groups);
+          if (i >= params[0]) { return; }
+        \(stridedIndices(operands: 2, from: "i"))\(body)}
+        """, buffers: [src.buffer, dst.buffer, p], workgroups: WebGPUDevice.grid(count), output: 1,
+      overwritesAll: dstLayout.isContiguous && dstLayout.offset == 0)
   }
 
   /// Batched `C = A·B` through A's and B's strides (transposed views are read in place), 16×16

@@ -159,6 +159,40 @@ extension WebGPU {
 }
 
 extension WebGPU {
+  /// Copies 1- or 2-byte elements into a destination of any layout (a strided view): one
+  /// invocation per element, which clears its bytes of the destination word and sets them with
+  /// two atomic operations, so invocations sharing a word never overwrite each other's bytes.
+  static func scatteredCopy(
+    _ src: WebGPUStorage, _ srcLayout: Layout, into dst: WebGPUStorage, _ dstLayout: Layout, elementBytes: Int
+  ) throws(WebGPUError) {
+    let count = srcLayout.shape.elementCount
+    guard count > 0 else { return }
+    let perWord = 4 / elementBytes
+    let bits = 8 * elementBytes
+    let mask = elementBytes == 1 ? "0xffu" : "0xffffu"
+    let p = try gpu.upload(stridedParams(count: count, shape: srcLayout.shape, [srcLayout, dstLayout]))
+    try gpu.dispatch(
+      "scatteredCopy.\(elementBytes)",
+      source: """
+        @group(0) @binding(0) var<storage, read> in0: array<u32>;
+        @group(0) @binding(1) var<storage, read_write> output: array<atomic<u32>>;
+        @group(0) @binding(2) var<storage, read> params: array<u32>;
+        \(WebGPUDevice.linearIndex)
+        @compute @workgroup_size(256)
+        fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
+                @builtin(num_workgroups) groups: vec3<u32>) {
+          let e = linear_index(wid, lid, groups);
+          if (e >= params[0]) { return; }
+        \(stridedIndices(operands: 2, from: "e"))
+          let v = (in0[idx0 / \(perWord)u] >> (\(bits)u * (idx0 % \(perWord)u))) & \(mask);
+          let shift = \(bits)u * (idx1 % \(perWord)u);
+          atomicAnd(&output[idx1 / \(perWord)u], ~(\(mask) << shift));
+          atomicOr(&output[idx1 / \(perWord)u], v << shift);
+        }
+        """, buffers: [src.buffer, dst.buffer, p], workgroups: WebGPUDevice.grid(count), output: 1,
+      overwritesAll: false)
+  }
+
   /// Copies 1- or 2-byte elements (Bool, u8, i8, f16, bf16) into a contiguous destination
   /// starting on a word boundary: each invocation assembles one 32-bit word from its 4 or 2
   /// source elements, read through the source layout. Bits are moved, never converted.

@@ -59,16 +59,6 @@ public enum WebGPU: Backend {
   public static var fallbackOps: [String: Int] { fallbackCounts.withLock { $0 } }
   static let fallbackCounts = Mutex([String: Int]())
 
-  /// The WGSL type of a float dtype with kernels: f32 always, f16 when the adapter has
-  /// `shader-f16` (the device enables it). Kernels compute in f32 and round once on store.
-  static func floatType(_ dtype: DType) -> String? {
-    switch dtype {
-    case .f32: "f32"
-    case .f16: gpu.adapter.supportsF16 ? "f16" : nil
-    default: nil
-    }
-  }
-
   static func check(_ body: () throws -> Void) {
     do { try body() } catch { fatalError("WebGPU backend: \(error)") }
   }
@@ -134,30 +124,19 @@ public enum WebGPU: Backend {
   public static func copy(
     _ src: WebGPUStorage, _ srcLayout: Layout, into dst: WebGPUStorage, _ dstLayout: Layout, dtype: DType
   ) {
-    if dtype == .f16, floatType(.f16) != nil {
-      check {
-        try elementwise(
-          "copy.f16", inputs: [(src, srcLayout)], output: (dst, dstLayout), inputType: "f16", outputType: "f16",
-          loads: ["in0[idx0]"], expression: "x0")
-      }
-      return
-    }
     if dtype.byteSize == 4 || dtype.byteSize == 8 {
-      let words = dtype.byteSize / 4
-      check {
-        try elementwise(
-          "copy.w\(words)", inputs: [(src, srcLayout)], output: (dst, dstLayout), inputType: "u32", outputType: "u32",
-          words: words, expression: "x0")
-      }
+      check { try wordCopy(src, srcLayout, into: dst, dstLayout, words: dtype.byteSize / 4) }
       return
     }
+    // 1- and 2-byte elements share words: whole words when the destination is contiguous from a
+    // word boundary, else each element's bytes set atomically.
     let perWord = 4 / dtype.byteSize
-    if dtype.byteSize < 4, dstLayout.isContiguous, dstLayout.offset % perWord == 0 {
-      check { try packedCopy(src, srcLayout, into: dst, dstOffset: dstLayout.offset, elementBytes: dtype.byteSize) }
-      return
-    }
-    fallback("copy \(dtype)", inputs: [src], outputs: [dst]) { i, o in
-      CPU.copy(i[0], srcLayout, into: o[0], dstLayout, dtype: dtype)
+    check {
+      if dstLayout.isContiguous, dstLayout.offset % perWord == 0 {
+        try packedCopy(src, srcLayout, into: dst, dstOffset: dstLayout.offset, elementBytes: dtype.byteSize)
+      } else {
+        try scatteredCopy(src, srcLayout, into: dst, dstLayout, elementBytes: dtype.byteSize)
+      }
     }
   }
 

@@ -52,6 +52,19 @@ extension WebGPUSuites {
       gv[1..<3, 2...] = gv[3..<5, ..<8] * 2
       cv[1..<3, 2...] = cv[3..<5, ..<8] * 2
       expectClose(gv, cv, tolerance: 0, "assignment into a view")
+      // 1- and 2-byte elements into strided views (bytes shared with untouched neighbours).
+      let before = WebGPU.fallbackOps.values.reduce(0, +)
+      var gb = g.cast(to: BFloat16.self)
+      var cb = c.cast(to: BFloat16.self)
+      gb[1..<4, .stride(from: 1, to: nil, by: 3)] = gb[0..<3, 0..<3].T
+      cb[1..<4, .stride(from: 1, to: nil, by: 3)] = cb[0..<3, 0..<3].T
+      #expect(gb.toArray().map(\.bitPattern) == cb.toArray().map(\.bitPattern))
+      var gm = g .> 0
+      var cm = c .> 0
+      gm[.stride(from: 0, to: nil, by: 2), 3...] = gm[1..<4, ..<7]
+      cm[.stride(from: 0, to: nil, by: 2), 3...] = cm[1..<4, ..<7]
+      #expect(gm.toArray() == cm.toArray())
+      #expect(WebGPU.fallbackOps.values.reduce(0, +) == before, "\(WebGPU.fallbackOps)")
     }
 
     @Test func reductions() {
