@@ -79,8 +79,8 @@ public final class WebGPUDevice: @unchecked Sendable {
     guard handles.indices.contains(adapterIndex) else { throw .noAdapter }
     let handle = handles[adapterIndex]
     adapter = library.info(of: handle)
-    var features: [UInt32] = []
-    if adapter.supportsF16 { features.append(UInt32(BORN_WGPU_FEATURE_SHADER_F16)) }
+    // No optional features: halves are decoded from words, so no kernel needs `shader-f16`.
+    let features: [UInt32] = []
     var error = [CChar](repeating: 0, count: 1024)
     var table = library.api
     guard

@@ -172,8 +172,8 @@ extension WebGPU {
       output: 1)
   }
 
-  /// A unary op on `x0` for a dtype without an f32/f16 kernel: bf16 (and f16 without
-  /// shader-f16) through the f32 expressions, integers with the CPU's wrapping rules.
+  /// A unary op on `x0`: floats (f32, f16, bf16) through the f32 expressions, integers and i64
+  /// with the CPU's wrapping rules; nil where the op is not defined for the dtype.
   static func typedUnaryExpression(_ op: UnaryOp, _ dtype: DType) -> (key: String, expression: String)? {
     switch valueKind(dtype) {
     case .float:
@@ -228,7 +228,7 @@ extension WebGPU {
     return "vec2<u32>(\(UInt32(truncatingIfNeeded: bits))u, \(UInt32(truncatingIfNeeded: bits >> 32))u)"
   }
 
-  /// A binary op on `x0`, `x1` for a dtype without an f32/f16 kernel.
+  /// A binary op on `x0`, `x1`, or nil where it is not defined for the dtype.
   static func typedBinaryExpression(_ op: BinaryOp, _ dtype: DType) -> (key: String, expression: String)? {
     switch valueKind(dtype) {
     case .float:
@@ -266,7 +266,7 @@ extension WebGPU {
     }
   }
 
-  /// A comparison of `x0` and `x1` for a dtype without an f32/f16/i64 kernel.
+  /// A comparison of `x0` and `x1` with the CPU's rules (NaN compares false but for not-equal).
   static func typedCompareExpression(_ op: CompareOp, _ dtype: DType) -> String? {
     switch valueKind(dtype) {
     case .float: return compareExpression(op, .f32)
