@@ -31,6 +31,8 @@ public final class WebGPUDevice: @unchecked Sendable {
 
   struct State {
     var encoder: WGPUCommandEncoder?
+    /// The compute pass consecutive dispatches share; ended before a copy or a submit.
+    var pass: WGPUComputePassEncoder?
     var pendingDispatches = 0
     var retired: [GPUBufferHandle] = []
     var pool: [Int: [GPUBufferHandle]] = [:]
@@ -219,13 +221,44 @@ public final class WebGPUDevice: @unchecked Sendable {
   /// submitting hold one lock, so threads never record into an encoder being submitted.
   func withEncoder(_ body: (WGPUCommandEncoder) -> Void) {
     recording.withLock { _ in
-      let encoder = state.withLock { s -> WGPUCommandEncoder in
-        if let e = s.encoder { return e }
-        let e = api.deviceCreateCommandEncoder(device, nil)!
-        s.encoder = e
-        return e
+      endPass()
+      body(openEncoder())
+    }
+  }
+
+  /// Runs `body` with the open compute pass (begun when none is open). Consecutive dispatches
+  /// share one pass (wgpu orders the buffer accesses of dispatches within it).
+  func withComputePass(_ body: (WGPUComputePassEncoder) -> Void) {
+    recording.withLock { _ in
+      _ = openEncoder()
+      let pass = state.withLock { s -> WGPUComputePassEncoder in
+        if let p = s.pass { return p }
+        let p = api.commandEncoderBeginComputePass(s.encoder!, nil)!
+        s.pass = p
+        return p
       }
-      body(encoder)
+      body(pass)
+    }
+  }
+
+  /// The open command encoder, created when none is open (call holding `recording`).
+  func openEncoder() -> WGPUCommandEncoder {
+    state.withLock { s -> WGPUCommandEncoder in
+      if let e = s.encoder { return e }
+      let e = api.deviceCreateCommandEncoder(device, nil)!
+      s.encoder = e
+      return e
+    }
+  }
+
+  /// Ends the open compute pass, if any (call holding `recording`).
+  func endPass() {
+    if let pass = state.withLock({ s -> WGPUComputePassEncoder? in
+      defer { s.pass = nil }
+      return s.pass
+    }) {
+      api.computePassEncoderEnd(pass)
+      api.computePassEncoderRelease(pass)
     }
   }
 
@@ -239,6 +272,7 @@ public final class WebGPUDevice: @unchecked Sendable {
   func submit() throws(WebGPUError) {
     recording.withLock { _ in
       guard let encoder = state.withLock({ $0.encoder }) else { return }
+      endPass()
       let commands = api.commandEncoderFinish(encoder, nil)
       api.commandEncoderRelease(encoder)
       var list: [WGPUCommandBuffer?] = [commands]
@@ -322,13 +356,10 @@ public final class WebGPUDevice: @unchecked Sendable {
       throw .gpu(operation: name, message: message)
     }
     guard let group else { throw .gpu(operation: name, message: "no bind group") }
-    withEncoder { encoder in
-      let pass = api.commandEncoderBeginComputePass(encoder, nil)
+    withComputePass { pass in
       api.computePassEncoderSetPipeline(pass, pipeline.pipeline)
       api.computePassEncoderSetBindGroup(pass, 0, group, 0, nil)
       api.computePassEncoderDispatchWorkgroups(pass, UInt32(workgroups.0), UInt32(workgroups.1), UInt32(workgroups.2))
-      api.computePassEncoderEnd(pass)
-      api.computePassEncoderRelease(pass)
     }
     api.bindGroupRelease(group)
     let submitNow = state.withLock { s -> Bool in
