@@ -1,9 +1,9 @@
 import BornCore
 
-// Elementwise kernels for every storage dtype except f64 (WGSL has no 64-bit float). Storage
-// keeps the host byte layout, so each operand is bound as an array of 32-bit words and decoded
-// by bit manipulation: f16 and bf16 two per word, i8, u8 and Bool four per word, i64 as a pair
-// of words. Values compute in one of four WGSL kinds:
+// The typed layer under the WebGPU kernels. Storage keeps the host byte layout, so each
+// operand is bound as an array of 32-bit words and decoded by bit manipulation: f16 and bf16
+// two per word, i8, u8 and Bool four per word, i64 and f64 as pairs of words. Values compute
+// in one of four WGSL kinds:
 //
 //   float  f32         f32, f16, bf16 (widening is exact; results round once on store)
 //   int    i32         i32, i8, u8 (sign- or zero-extended; stores keep the low bits, which is
@@ -11,11 +11,13 @@ import BornCore
 //   long   vec2<u32>   i64 as (low word, high word), two's complement
 //   bool   bool        Bool
 //
-// Each invocation writes whole output words (4 Bools or bytes, 2 halves, 1 word, or the pair
-// of an i64), so no two invocations write the same word. Conversions follow the CPU backend bit
-// for bit: float → integer truncates and saturates (NaN → 0), integer → integer wraps, integer
-// → float rounds to nearest even from the exact integer (through f64 first for bf16, as the CPU
-// does), f32 → f16/bf16 rounds to nearest even, NaN payloads as the C kernels keep them.
+// f64 has no kind (WGSL has no 64-bit float): it travels as raw bits, and only conversions
+// decode it. Conversions follow the CPU backend bit for bit: float → integer truncates and
+// saturates (NaN → 0), integer → integer wraps, integer → float rounds to nearest even from the
+// exact integer (through f64 first for bf16, as the CPU does), f32 → f16/bf16 rounds to nearest
+// even, NaN payloads as the C kernels keep them. The elementwise ops built from these
+// expressions run in fused kernels (Fusion.swift); this file also has the typed reductions,
+// the raw-bit helpers and the staging of 1- and 2-byte results.
 
 extension WebGPU {
   enum ValueKind: String {
