@@ -114,5 +114,28 @@ func conformanceChecks() -> [ConformanceCheck] {
       let gc = Loss.crossEntropy(lc, Tensor<Int64, Autodiff<CPU>>(labels, shape: [33])).backward()[lc]!
       return relativeDifference(gg.toArray(), gc.toArray())
     },
+    ConformanceCheck(name: "fused chain with f16 and Bool steps", tolerance: 0) {
+      let gh = (a * 3 + 1).cast(to: Float16.self)
+      let ch = (ca * 3 + 1).cast(to: Float16.self)
+      return diff(
+        Tensor.where(gh .> Float16(0.5), gh, gh * gh).cast(to: Float.self).relu(),
+        Tensor.where(ch .> Float16(0.5), ch, ch * ch).cast(to: Float.self).relu())
+    },
+    ConformanceCheck(name: "i64 and i8 arithmetic, sums (wrapping)", tolerance: 0) {
+      let gi = (a * 1e6).cast(to: Int64.self)
+      let ci = (ca * 1e6).cast(to: Int64.self)
+      let g8 = (a * 100).cast(to: Int8.self)
+      let c8 = (ca * 100).cast(to: Int8.self)
+      return Swift.max(
+        diff(
+          (gi * gi / 7 - gi).sum(axes: [1]).cast(to: Float.self), (ci * ci / 7 - ci).sum(axes: [1]).cast(to: Float.self)
+        ),
+        diff((g8 * g8).sum(axes: [0]).cast(to: Float.self), (c8 * c8).sum(axes: [0]).cast(to: Float.self)))
+    },
+    ConformanceCheck(name: "bf16 conv2d (f32 inside, rounded once)", tolerance: 1e-2) {
+      diff(
+        x.cast(to: BFloat16.self).conv2d(w.cast(to: BFloat16.self)).cast(to: Float.self),
+        cx.cast(to: BFloat16.self).conv2d(cw.cast(to: BFloat16.self)).cast(to: Float.self))
+    },
   ]
 }

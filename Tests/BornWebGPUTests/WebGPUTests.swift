@@ -2,6 +2,7 @@ import Born
 import BornTestSupport
 import Testing
 
+@testable import BornCLI
 @testable import BornWebGPU
 
 /// The device, or nil (the tests then pass with a message) when this machine has no
@@ -143,6 +144,14 @@ extension WebGPUSuites {
       x += 1
       #expect(pending.toArray() == (c * 2).toArray())
       #expect(x.toArray() == (c + 1).toArray())
+    }
+
+    /// `born doctor`'s checks pass on this adapter.
+    @Test func doctorChecksPass() {
+      for check in conformanceChecks() {
+        let error = check.run()
+        #expect(error <= check.tolerance, "\(check.name): \(error)")
+      }
     }
 
     @Test func badKernelIsATypedError() throws {
