@@ -74,6 +74,21 @@ struct BenchGPU: ParsableCommand {
     let (gx, cx) = (Tensor<Float, WebGPU>(big, shape: [count]), Tensor<Float, CPU>(big, shape: [count]))
     try report("add 16M", best { _ = (gx + gx).sum().item() }, best { _ = (cx + cx).sum().item() }, [:])
     try report("exp 16M", best { _ = gx.exp().sum().item() }, best { _ = cx.exp().sum().item() }, [:])
+    // Six elementwise ops and a sum: one fused kernel, against one kernel per op.
+    func chain<B: Backend>(_ x: Tensor<Float, B>) -> Float { ((x * 0.5 + 1).relu() * x - 0.25).exp().sum().item() }
+    let dispatchesBefore = gpu.statistics.dispatches
+    let fused = best { _ = chain(gx) }
+    let fusedDispatches = (gpu.statistics.dispatches - dispatchesBefore) / (repeats + 1)
+    gpu.fusesElementwiseOps = false
+    let unfusedBefore = gpu.statistics.dispatches
+    let unfused = best { _ = chain(gx) }
+    let unfusedDispatches = (gpu.statistics.dispatches - unfusedBefore) / (repeats + 1)
+    gpu.fusesElementwiseOps = true
+    try report(
+      "6-op chain + sum 16M", fused, best { _ = chain(cx) },
+      [
+        "unfused": durationText(unfused), "dispatches": "\(fusedDispatches) fused, \(unfusedDispatches) unfused",
+      ])
 
     let batch = try MNIST(directory: defaultMNISTDirectory(), split: .train).batch(Array(0..<64))
     try step(

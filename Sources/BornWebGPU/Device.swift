@@ -29,6 +29,14 @@ public final class WebGPUDevice: @unchecked Sendable {
   /// Dispatches recorded before a submit is forced.
   public var maximumPendingDispatches = 64
 
+  /// Whether elementwise ops wait to be fused (see Fusion.swift); when false, each records its
+  /// own kernel at once (for comparisons and debugging).
+  public var fusesElementwiseOps: Bool {
+    get { fusing.load(ordering: .relaxed) }
+    set { fusing.store(newValue, ordering: .relaxed) }
+  }
+  let fusing = Atomic<Bool>(true)
+
   struct State {
     var encoder: WGPUCommandEncoder?
     /// The compute pass consecutive dispatches share; ended before a copy or a submit.

@@ -62,6 +62,10 @@ extension WebGPUDevice {
         try record(group)
       }
       join(&slot, expression: expression, inputs: inputs, shape: shape, dtype: dtype, out: out)
+      if !fusesElementwiseOps, let group = slot {
+        slot = nil
+        try record(group)
+      }
     }
     state.withLock { $0.stats.fusedOps += 1 }
   }

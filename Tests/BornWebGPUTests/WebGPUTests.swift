@@ -146,6 +146,24 @@ extension WebGPUSuites {
       #expect(x.toArray() == (c + 1).toArray())
     }
 
+    /// With fusion off every elementwise op records its own kernel, with the same results.
+    @Test func unfusedChainsGiveTheSameResults() throws {
+      let d = gpu!
+      let x = Tensor<Float, WebGPU>(randomFloats(5000, seed: 60), shape: [50, 100])
+      func chain() -> [Float] { ((x * 0.5 + 1).relu() * x.T.T - 0.25).exp().toArray() }
+      try d.flush()
+      let fusedStart = d.statistics.dispatches
+      let fused = chain()
+      let fusedDispatches = d.statistics.dispatches - fusedStart
+      d.fusesElementwiseOps = false
+      defer { d.fusesElementwiseOps = true }
+      let unfusedStart = d.statistics.dispatches
+      let unfused = chain()
+      let unfusedDispatches = d.statistics.dispatches - unfusedStart
+      #expect(fused == unfused)
+      #expect(fusedDispatches == 1 && unfusedDispatches == 6, "\(fusedDispatches) fused, \(unfusedDispatches) unfused")
+    }
+
     /// `born doctor`'s checks pass on this adapter.
     @Test func doctorChecksPass() {
       for check in conformanceChecks() {
