@@ -79,7 +79,7 @@ extension WebGPU {
     let p = try gpu.upload(params + offsets)
     // f16 and bf16 accumulate in f32 and round once, through a staged f32 product.
     let shape = Shape(batchShape + [m, n])
-    let staged = floatStaging(out, count: shape.elementCount, dtype: dtype)
+    let staged = valueStaging(out, count: shape.elementCount, dtype: dtype)
     var z = 0
     // At most 65,535 batches per dispatch (the z limit): rare, handled by the loop in `zBase`.
     while z < batches {
@@ -96,7 +96,7 @@ extension WebGPU {
         workgroups: blocked ? ((n + 63) / 64, (m + 63) / 64, slice) : ((n + 15) / 16, (m + 15) / 16, slice), output: 2)
       z += slice
     }
-    try finishFloat(staged, shape: shape, dtype: dtype, into: out)
+    try finishValues(staged, shape: shape, dtype: dtype, into: out)
   }
 
   /// Matmul parameters (M, N, K, A's row and column strides, B's) and each batch's A and B
@@ -140,10 +140,8 @@ extension WebGPU {
     let count = batches * m * n
     guard count > 0 else { return }
     let (params, offsets) = matmulParams(aLayout, bLayout)
-    // i8 and u8 results go through a word per element (i32 values).
-    let stage: DType = kind == .int ? .i32 : .i64
     let shape = Shape(batchShape + [m, n])
-    let staged = stage == dtype ? out : allocate(count, dtype: stage, on: defaultDevice)
+    let staged = valueStaging(out, count: count, dtype: dtype)
     let (zero, step, store) =
       switch kind {
       case .int: ("0i", "acc + x * y", "output[i] = bitcast<u32>(acc);")
@@ -167,11 +165,7 @@ extension WebGPU {
           }
           \(store)
         """)
-    if staged !== out {
-      try gpu.fuse(
-        expression: "x0", inputs: [(staged.buffer, Layout(contiguous: shape), stage)], shape: shape, dtype: dtype,
-        into: out.buffer)
-    }
+    try finishValues(staged, shape: shape, dtype: dtype, into: out)
   }
 
   /// Matmul bindings shared by both kernels: A, B, C, params (M, N, K, A's row and column

@@ -17,21 +17,6 @@ extension WebGPU {
       + typedHelpers
   }
 
-  /// Where a float kernel writes its f32 results: `out` for f32, else a staging buffer that
-  /// ``finishFloat(_:shape:dtype:into:)`` rounds into `out` (once, as the CPU backend does).
-  static func floatStaging(_ out: WebGPUStorage, count: Int, dtype: DType) -> WebGPUStorage {
-    dtype == .f32 ? out : allocate(count, dtype: .f32, on: defaultDevice)
-  }
-
-  static func finishFloat(_ staged: WebGPUStorage, shape: Shape, dtype: DType, into out: WebGPUStorage)
-    throws(WebGPUError)
-  {
-    guard staged !== out else { return }
-    try gpu.fuse(
-      expression: "x0", inputs: [(staged.buffer, Layout(contiguous: shape), .f32)], shape: shape, dtype: dtype,
-      into: out.buffer)
-  }
-
   static func convParams(_ p: Conv2DParams) -> [UInt32] {
     [p.stride.0, p.stride.1, p.padding.0, p.padding.1, p.dilation.0, p.dilation.1, p.groups].map { UInt32($0) }
   }
@@ -77,7 +62,7 @@ extension WebGPU {
     _ x: WebGPUStorage, _ xl: Layout, _ w: WebGPUStorage, _ wl: Layout, _ p: Conv2DParams, into out: WebGPUStorage,
     _ outShape: Shape, dtype: DType
   ) throws(WebGPUError) {
-    let staged = floatStaging(out, count: outShape.elementCount, dtype: dtype)
+    let staged = valueStaging(out, count: outShape.elementCount, dtype: dtype)
     try perOutput(
       "conv2d.\(dtype)", inputs: [x.buffer, w.buffer], inputTypes: ["u32", "u32"], output: staged, outputType: "u32",
       count: outShape.elementCount,
@@ -104,7 +89,7 @@ extension WebGPU {
           }
           output[i] = bitcast<u32>(acc);
         """)
-    try finishFloat(staged, shape: outShape, dtype: dtype, into: out)
+    try finishValues(staged, shape: outShape, dtype: dtype, into: out)
   }
 
   /// Gradient of conv2d with respect to its input, gathered per input element.
@@ -113,7 +98,7 @@ extension WebGPU {
     into out: WebGPUStorage, inputShape: Shape, dtype: DType
   ) throws(WebGPUError) {
     let gyl = Layout(contiguous: gyShape)
-    let staged = floatStaging(out, count: inputShape.elementCount, dtype: dtype)
+    let staged = valueStaging(out, count: inputShape.elementCount, dtype: dtype)
     try perOutput(
       "conv2dBackwardInput.\(dtype)", inputs: [gy.buffer, w.buffer], inputTypes: ["u32", "u32"], output: staged,
       outputType: "u32", count: inputShape.elementCount,
@@ -149,7 +134,7 @@ extension WebGPU {
           }
           output[i] = bitcast<u32>(acc);
         """)
-    try finishFloat(staged, shape: inputShape, dtype: dtype, into: out)
+    try finishValues(staged, shape: inputShape, dtype: dtype, into: out)
   }
 
   /// Gradient of conv2d with respect to its weights: one workgroup per weight element reducing
@@ -163,7 +148,7 @@ extension WebGPU {
     let gyl = Layout(contiguous: gyShape)
     let params = nchw(xl) + nchw(gyl) + convParams(p) + (0..<4).map { UInt32(weightShape[$0]) }
     let pb = try gpu.upload([UInt32(count)] + params)
-    let staged = floatStaging(out, count: count, dtype: dtype)
+    let staged = valueStaging(out, count: count, dtype: dtype)
     try gpu.dispatch(
       "conv2dBackwardWeight.\(dtype)",
       source: """
@@ -201,7 +186,7 @@ extension WebGPU {
           if (lid.x == 0u && e < params[0]) { output[e] = bitcast<u32>(total); }
         }
         """, buffers: [x.buffer, gy.buffer, staged.buffer, pb], workgroups: WebGPUDevice.rowGrid(count), output: 2)
-    try finishFloat(staged, shape: weightShape, dtype: dtype, into: out)
+    try finishValues(staged, shape: weightShape, dtype: dtype, into: out)
   }
 
   static func poolParams(_ p: Pool2DParams) -> [UInt32] {
@@ -262,7 +247,7 @@ extension WebGPU {
     dtype: DType
   ) throws(WebGPUError) {
     let value = kind == .max ? "window_max(base, oi, oj).x" : "window_sum(base, oi, oj) / window_divisor(oi, oj)"
-    let staged = floatStaging(out, count: outShape.elementCount, dtype: dtype)
+    let staged = valueStaging(out, count: outShape.elementCount, dtype: dtype)
     try perOutput(
       "pool2d.\(kind).\(dtype)", inputs: [x.buffer], inputTypes: ["u32"], output: staged, outputType: "u32",
       count: outShape.elementCount,
@@ -274,7 +259,7 @@ extension WebGPU {
           let base = window_base(n, c);
           output[i] = bitcast<u32>(\(value));
         """)
-    try finishFloat(staged, shape: outShape, dtype: dtype, into: out)
+    try finishValues(staged, shape: outShape, dtype: dtype, into: out)
   }
 
   /// Pooling gradient, gathered per input element over the windows that contain it.
@@ -282,7 +267,7 @@ extension WebGPU {
     _ kind: PoolKind, _ x: WebGPUStorage, _ xl: Layout, _ gy: WebGPUStorage, _ gyShape: Shape, _ p: Pool2DParams,
     into out: WebGPUStorage, dtype: DType
   ) throws(WebGPUError) {
-    let staged = floatStaging(out, count: xl.shape.elementCount, dtype: dtype)
+    let staged = valueStaging(out, count: xl.shape.elementCount, dtype: dtype)
     let contribution =
       kind == .max
       ? "if (u32(window_max(base, oi, oj).y) == u32(hi) * P(3u) + u32(wi)) { acc += ld1(gbase + oi * OW + oj); }"
@@ -314,7 +299,7 @@ extension WebGPU {
           }
           output[i] = bitcast<u32>(acc);
         """)
-    try finishFloat(staged, shape: xl.shape, dtype: dtype, into: out)
+    try finishValues(staged, shape: xl.shape, dtype: dtype, into: out)
   }
 }
 
@@ -335,21 +320,10 @@ extension WebGPU {
     params.append(UInt32(shape.count - 1))
     for a in (0..<shape.count).reversed() where a != axis { params += [UInt32(shape[a]), UInt32(layout.strides[a])] }
     let p = try gpu.upload(params)
-    let (t, zero, load, better): (String, String, String, String)
-    switch kind {
-    case .float:
-      (t, zero, load) = ("f32", "0.0", typedLoad(dtype, 0, "at"))
-      better = op == .argmax ? "b > a" : "b < a"
-    case .int:
-      (t, zero, load) = ("i32", "0i", typedLoad(dtype, 0, "at"))
-      better = op == .argmax ? "b > a" : "b < a"
-    case .long:
-      (t, zero, load) = ("vec2<u32>", "vec2<u32>(0u, 0u)", typedLoad(dtype, 0, "at"))
-      better = op == .argmax ? "i64_lt(a, b)" : "i64_lt(b, a)"
-    case .bool:
-      (t, zero, load) = ("u32", "0u", "select(0u, 1u, \(typedLoad(dtype, 0, "at")))")
-      better = op == .argmax ? "b > a" : "b < a"
-    }
+    let (t, load) = comparableLoad(dtype, 0, "at")
+    let zero = "\(t)()"
+    let better =
+      kind == .long ? (op == .argmax ? "i64_lt(a, b)" : "i64_lt(b, a)") : (op == .argmax ? "b > a" : "b < a")
     let nanRules =
       kind == .float
       ? """
@@ -476,9 +450,7 @@ extension WebGPU {
     for a in (0..<shape.count).reversed() where a != axis {
       params += [UInt32(shape[a]), UInt32(layout.strides[a]), UInt32(outStrides[a])]
     }
-    // Halves and bytes go through a word per element (f32 or i32 values), converted on packing.
-    let stage: DType = kind == .float ? .f32 : kind == .int ? .i32 : dtype
-    let staged = stage == dtype ? out : allocate(count, dtype: stage, on: defaultDevice)
+    let staged = valueStaging(out, count: count, dtype: dtype)
     let combine =
       switch (kind, op) {
       case (.long, .cumsum): "i64_add(acc, v)"
@@ -513,11 +485,7 @@ extension WebGPU {
             \(store)
           }
         """)
-    if staged !== out {
-      try gpu.fuse(
-        expression: "x0", inputs: [(staged.buffer, Layout(contiguous: shape), stage)], shape: shape, dtype: dtype,
-        into: out.buffer)
-    }
+    try finishValues(staged, shape: shape, dtype: dtype, into: out)
   }
 
   /// `scatter` into contiguous `dst`, gathered per destination element: each one walks the
@@ -650,8 +618,7 @@ extension WebGPU {
     let outCount = outShape.elementCount
     let staged = stagedOutput(values, count: outCount, dtype: dtype)
     // Values compare as their kind (NaN above every number for floats) and move as raw bits.
-    let t = kind == .bool ? "u32" : kind.wgsl
-    let load = kind == .bool ? "select(0u, 1u, \(typedLoad(dtype, 0, "at")))" : typedLoad(dtype, 0, "at")
+    let (t, load) = comparableLoad(dtype, 0, "at")
     let (less, greater) = kind == .long ? ("i64_lt(a, b)", "i64_lt(b, a)") : ("(a < b)", "(a > b)")
     let nanRules =
       kind == .float

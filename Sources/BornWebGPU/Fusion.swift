@@ -35,7 +35,15 @@ struct FusionGroup {
 
   /// Whether the group reads or writes `buffer`.
   func touches(_ buffer: GPUBuffer) -> Bool {
-    externals.contains { $0.buffer === buffer } || nodes.contains { $0.output === buffer }
+    externals.contains { $0.buffer === buffer } || node(writing: buffer) != nil
+  }
+
+  /// The node whose result `buffer` receives.
+  func node(writing buffer: GPUBuffer) -> Int? { nodes.firstIndex { $0.output === buffer } }
+
+  /// The external input read exactly as `input` is.
+  func external(_ input: (buffer: GPUBuffer, layout: Layout, dtype: DType)) -> Int? {
+    externals.firstIndex { $0.buffer === input.buffer && $0.layout == input.layout && $0.dtype == input.dtype }
   }
 }
 
@@ -79,11 +87,9 @@ extension WebGPUDevice {
     var e = expression
     for (k, input) in inputs.enumerated() {
       let operand: String
-      if let m = group.nodes.firstIndex(where: { $0.output === input.buffer }) {
+      if let m = group.node(writing: input.buffer) {
         operand = "v\(m)"
-      } else if let x = group.externals.firstIndex(where: {
-        $0.buffer === input.buffer && $0.layout == input.layout && $0.dtype == input.dtype
-      }) {
+      } else if let x = group.external(input) {
         operand = "a\(x)"
       } else {
         group.externals.append(input)
@@ -106,17 +112,13 @@ extension WebGPUDevice {
     // input that is not a pending result starts its own group (the one output a kernel may
     // route through a temporary, see WebGPUDevice.dispatch).
     if group.externals.contains(where: { $0.buffer === out }) { return false }
-    if inputs.contains(where: { $0.buffer === out }) && !group.nodes.contains(where: { $0.output === out }) {
-      return false
-    }
+    if inputs.contains(where: { $0.buffer === out }) && group.node(writing: out) == nil { return false }
     var newExternals = 0
     for input in inputs {
-      if group.nodes.contains(where: { $0.output === input.buffer }) {
+      if group.node(writing: input.buffer) != nil {
         // A pending result is only read as it is written: contiguously, over the same shape.
         if input.layout != Layout(contiguous: shape) { return false }
-      } else if !group.externals.contains(where: {
-        $0.buffer === input.buffer && $0.layout == input.layout && $0.dtype == input.dtype
-      }) {
+      } else if group.external(input) == nil {
         newExternals += 1
       }
     }

@@ -49,7 +49,7 @@ extension WebGPU {
     }
     let p = try gpu.upload(params)
     let result = log ? "v - m - log(s)" : "exp(v - m) / s"
-    let staged = floatStaging(out, count: shape.elementCount, dtype: dtype)
+    let staged = valueStaging(out, count: shape.elementCount, dtype: dtype)
     try gpu.dispatch(
       "softmax.\(log ? "log" : "exp").\(dtype)",
       source: """
@@ -90,7 +90,7 @@ extension WebGPU {
           }
         }
         """, buffers: [x.buffer, staged.buffer, p], workgroups: WebGPUDevice.rowGrid(rows), output: 1)
-    try finishFloat(staged, shape: shape, dtype: dtype, into: out)
+    try finishValues(staged, shape: shape, dtype: dtype, into: out)
   }
 
   /// Per-row cross-entropy (`backward: false`) or its gradient: one workgroup per sample.

@@ -174,6 +174,42 @@ extension WebGPU {
       output: 1)
   }
 
+  /// The word type a dtype's values take in workgroup memory and comparisons, and the WGSL
+  /// loading element `i` of operand `k` as it (Bool as 0 or 1: WGSL has no bool workgroup
+  /// arrays or bool ordering).
+  static func comparableLoad(_ dtype: DType, _ k: Int, _ i: String) -> (type: String, load: String) {
+    guard let kind = valueKind(dtype) else { preconditionFailure("f64 has no value kind") }
+    return kind == .bool
+      ? ("u32", "select(0u, 1u, \(typedLoad(dtype, k, i)))") : (kind.wgsl, typedLoad(dtype, k, i))
+  }
+
+  /// The dtype a kernel writes `dtype`'s values as, one word (or word pair) per element: f32 for
+  /// floats, i32 for the integers and Bool, i64 as it is.
+  static func valueStage(_ dtype: DType) -> DType {
+    switch valueKind(dtype) {
+    case .float: .f32
+    case .long: .i64
+    default: .i32
+    }
+  }
+
+  /// Where a kernel writes `dtype` results as values of ``valueStage(_:)``: `out` itself when
+  /// that is the dtype, else a staging buffer that ``finishValues(_:shape:dtype:into:)``
+  /// converts into `out` (halves rounded once, bytes keeping their low bits, Bools from 0/1).
+  static func valueStaging(_ out: WebGPUStorage, count: Int, dtype: DType) -> WebGPUStorage {
+    valueStage(dtype) == dtype ? out : allocate(count, dtype: valueStage(dtype), on: defaultDevice)
+  }
+
+  static func finishValues(_ staged: WebGPUStorage, shape: Shape, dtype: DType, into out: WebGPUStorage)
+    throws(WebGPUError)
+  {
+    guard staged !== out else { return }
+    let stage = valueStage(dtype)
+    try gpu.fuse(
+      expression: convert("x0", from: stage, to: dtype), inputs: [(staged.buffer, Layout(contiguous: shape), stage)],
+      shape: shape, dtype: dtype, into: out.buffer)
+  }
+
   /// A unary op on `x0`: floats (f32, f16, bf16) through the f32 expressions, integers and i64
   /// with the CPU's wrapping rules; nil where the op is not defined for the dtype.
   static func typedUnaryExpression(_ op: UnaryOp, _ dtype: DType) -> (key: String, expression: String)? {
@@ -311,9 +347,7 @@ extension WebGPU {
     let outCount = kept.reduce(1) { $0 * $1.0 }
     let reducedCount = reduced.reduce(1) { $0 * $1.0 }
     guard outCount > 0 else { return }
-    // The staging type: i32 words for int and Bool kinds, f32 for floats, word pairs for i64.
-    let stage: DType = kind == .float ? .f32 : kind == .long ? .i64 : .i32
-    let t = kind == .bool ? "u32" : kind.wgsl
+    let (t, load) = comparableLoad(dtype, 0, "idx")
     let (identity, combine): (String, String) =
       switch (kind, op) {
       case (.float, .sum), (.float, .mean): ("0.0", "a + b")
@@ -356,12 +390,11 @@ extension WebGPU {
       case .long: "staged[2u * o] = value.x; staged[2u * o + 1u] = value.y;"
       case .bool: "staged[o] = value;"
       }
-    let load = kind == .bool ? "select(0u, 1u, \(typedLoad(dtype, 0, "idx")))" : typedLoad(dtype, 0, "idx")
     var params: [UInt32] = [UInt32(outCount), UInt32(kept.count), UInt32(reduced.count), UInt32(reducedCount)]
     params.append(UInt32(layout.offset))
     for (size, stride) in kept + reduced { params += [UInt32(size), UInt32(stride)] }
     let p = try gpu.upload(params)
-    let staging = stage == dtype ? out : allocate(outCount, dtype: stage, on: defaultDevice)
+    let staging = valueStaging(out, count: outCount, dtype: dtype)
     try gpu.dispatch(
       "reduce.\(op).\(dtype)",
       source: """
@@ -410,12 +443,7 @@ extension WebGPU {
           }
         }
         """, buffers: [x.buffer, staging.buffer, p], workgroups: WebGPUDevice.rowGrid(outCount), output: 1)
-    if staging !== out {
-      try gpu.fuse(
-        expression: kind == .bool ? "(x0 != 0i)" : "x0",
-        inputs: [(staging.buffer, Layout(contiguous: [outCount]), stage)], shape: [outCount], dtype: dtype,
-        into: out.buffer)
-    }
+    try finishValues(staging, shape: [outCount], dtype: dtype, into: out)
   }
 
   /// WGSL helpers of the typed kernels: half and bfloat16 encodings, 64-bit integer arithmetic
